@@ -1,0 +1,1 @@
+"""API keys: hashed storage, constant-time checks, the `ApiKeyDep` dependency and the key CLI."""

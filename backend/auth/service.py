@@ -1,0 +1,91 @@
+"""API key lifecycle: random keys, shown once, stored as SHA-256, compared in constant time."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.models import ApiKey
+from backend.db.base import utcnow
+
+KEY_PREFIX = "wa_"
+BOOTSTRAP_NAME = "bootstrap"
+# Writing last_used_at on every request would make every read a write; a minute is precise enough.
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthenticatedKey:
+    id: int
+    name: str
+    rate_limit: str | None
+    monthly_budget_usd: float | None
+
+
+def hash_key(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def generate_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+async def create_key(
+    session: AsyncSession, name: str, raw_key: str | None = None
+) -> tuple[ApiKey, str]:
+    """Create a key; returns the row and the clear key (the only time it exists in clear)."""
+    raw = raw_key or generate_key()
+    row = ApiKey(name=name, key_hash=hash_key(raw), prefix=raw[:10])
+    session.add(row)
+    await session.flush()
+    return row, raw
+
+
+async def ensure_key(session: AsyncSession, name: str, raw_key: str) -> ApiKey:
+    """Store a configured key (API_KEY) idempotently: same key, same row, across restarts."""
+    digest = hash_key(raw_key)
+    row = (await session.scalars(select(ApiKey).where(ApiKey.key_hash == digest))).first()
+    if row is None:
+        row, _ = await create_key(session, name, raw_key)
+    return row
+
+
+async def authenticate(session: AsyncSession, raw_key: str) -> AuthenticatedKey | None:
+    digest = hash_key(raw_key)
+    row = (await session.scalars(select(ApiKey).where(ApiKey.key_hash == digest))).first()
+    # The lookup is by digest; comparing digests again in constant time keeps timing flat even if
+    # the database compared early-exit.
+    if row is None or not hmac.compare_digest(row.key_hash, digest):
+        return None
+    now = utcnow()
+    if row.revoked_at is not None or (row.expires_at is not None and _aware(row.expires_at) <= now):
+        return None
+    if row.last_used_at is None or now - _aware(row.last_used_at) > LAST_USED_RESOLUTION:
+        await session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
+    return AuthenticatedKey(row.id, row.name, row.rate_limit, row.monthly_budget_usd)
+
+
+async def list_keys(session: AsyncSession) -> list[ApiKey]:
+    return list((await session.scalars(select(ApiKey).order_by(ApiKey.id))).all())
+
+
+async def revoke_key(session: AsyncSession, key_id: int) -> bool:
+    row = await session.get(ApiKey, key_id)
+    if row is None:
+        return False
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    return True
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    from datetime import UTC
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

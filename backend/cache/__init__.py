@@ -1,0 +1,1 @@
+"""Answer cache: Redis when configured, an in-process LRU otherwise."""

@@ -1,0 +1,110 @@
+"""`assistant`: serve, migrate and manage API keys."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth import service as keys_service
+from backend.core.config import load_settings
+from backend.db import migrate as migrations
+from backend.db.engine import create_engine, create_sessionmaker
+
+app = typer.Typer(help="Workflow Assistant: self-hosted AI text processing.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+T = TypeVar("T")
+
+
+def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one committed transaction against the configured database."""
+
+    async def runner() -> T:
+        engine = create_engine(load_settings())
+        try:
+            async with create_sessionmaker(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(runner())
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default PORT).")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Start the HTTP API."""
+    import uvicorn
+
+    settings = load_settings()
+    uvicorn.run(
+        "backend.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def migrate(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply database migrations (PostgreSQL or SQLite)."""
+    settings = load_settings()
+    migrations.upgrade(settings.effective_database_url, revision)
+    typer.echo(f"database at revision {revision}")
+
+
+@keys_app.command("create")
+def keys_create(name: Annotated[str, typer.Option(help="Who or what uses the key.")]) -> None:
+    """Create a key and print it once; only its hash is stored."""
+
+    async def work(session: AsyncSession) -> str:
+        row, raw = await keys_service.create_key(session, name)
+        return f"id={row.id} name={row.name}\n{raw}"
+
+    typer.echo(_in_session(work))
+    typer.echo("Store this key now: it cannot be shown again.", err=True)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List keys (never the keys themselves)."""
+
+    async def work(session: AsyncSession) -> list[str]:
+        rows = await keys_service.list_keys(session)
+        return [
+            f"{r.id}\t{r.name}\t{r.prefix}…\tcreated={r.created_at:%Y-%m-%d}\t"
+            f"last_used={r.last_used_at or '-'}\t"
+            f"{'revoked' if r.revoked_at else 'active'}"
+            for r in rows
+        ]
+
+    lines = _in_session(work)
+    typer.echo("id\tname\tprefix\tcreated\tlast_used\tstatus")
+    for line in lines:
+        typer.echo(line)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[int, typer.Argument(help="The key's id (see `keys list`).")],
+) -> None:
+    """Revoke a key; it stops working at once."""
+
+    async def work(session: AsyncSession) -> bool:
+        return await keys_service.revoke_key(session, key_id)
+
+    if not _in_session(work):
+        typer.echo(f"no key with id {key_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"key {key_id} revoked")

@@ -1,0 +1,8 @@
+"""Imports every model so `Base.metadata` is complete (Alembic and tests rely on it)."""
+
+from backend.auth.models import ApiKey
+from backend.chats.models import ChatMode
+from backend.db.base import Base
+from backend.history.models import HistoryRecord
+
+__all__ = ["ApiKey", "Base", "ChatMode", "HistoryRecord"]

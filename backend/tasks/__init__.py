@@ -1,0 +1,1 @@
+"""Task plugins (summarize, classify, translate, ...), their registry, runner and HTTP routes."""

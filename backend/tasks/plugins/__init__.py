@@ -1,0 +1,1 @@
+"""One module per task. Each defines `TASK = SomeTask()`; nothing else needs editing."""

@@ -1,0 +1,142 @@
+"""A fake OpenAI-compatible server: answers /v1/chat/completions, counts calls, fails on demand.
+
+Tests talk to it through the real `openai` client, so retries, timeouts and error mapping are the
+production code paths.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tests.support.servers import ThreadedServer
+
+Responder = Callable[[list[dict[str, Any]], dict[str, Any]], str]
+
+
+@dataclass
+class Fault:
+    """One scripted misbehaviour, consumed by the next call."""
+
+    status: int = 500
+    retry_after: str | None = None
+    delay: float = 0.0
+    body: str | None = None
+
+
+def default_responder(messages: list[dict[str, Any]], body: dict[str, Any]) -> str:
+    """Deterministic answers that depend on the prompt, so tests can check what reached the LLM."""
+    system = next((m["content"] for m in messages if m["role"] == "system"), "")
+    user = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+    text = re.sub(r"^<text>\n|\n</text>$", "", user)
+    if "You classify texts" in system:
+        labels = json.loads(re.search(r"list: (\[.*?\])\.", system).group(1))  # type: ignore[union-attr]
+        chosen = next((lb for lb in labels if lb.lower() in text.lower()), labels[0])
+        return json.dumps({"label": chosen, "labels": [chosen]})
+    if "You summarize texts" in system:
+        return "LLM summary: " + text.split(".")[0].strip() + "."
+    if "You are a translator" in system:
+        target = re.search(r"code '(\w+)'", system).group(1)  # type: ignore[union-attr]
+        return f"[{target}] {text}"
+    return "LLM answer: " + text[:200]
+
+
+@dataclass
+class FakeLLM:
+    responder: Responder = default_responder
+    model: str = "fake-model"
+    latency: float = 0.0
+    faults: deque[Fault] = field(default_factory=deque)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: ThreadedServer | None = None
+
+    # --- control from tests ------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None
+        return self._server.url + "/v1"
+
+    @property
+    def calls(self) -> int:
+        with self._lock:
+            return len(self.requests)
+
+    def fail(self, times: int = 1, **fault: Any) -> None:
+        for _ in range(times):
+            self.faults.append(Fault(**fault))
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self.faults.clear()
+        self.responder = default_responder
+        self.latency = 0.0
+
+    # --- server ------------------------------------------------------------------------------
+    def start(self) -> FakeLLM:
+        app = Starlette(routes=[Route("/v1/chat/completions", self._chat, methods=["POST"])])
+        self._server = ThreadedServer(app).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.stop()
+
+    async def _chat(self, request: Request) -> Response:
+        body = await request.json()
+        with self._lock:
+            self.requests.append(body)
+            fault = self.faults.popleft() if self.faults else None
+        if fault is not None:
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault.status < 400:
+                return self._completion(body)
+            headers = {"retry-after": fault.retry_after} if fault.retry_after else {}
+            payload = fault.body or json.dumps(
+                {"error": {"message": f"fault {fault.status}", "type": "server_error"}}
+            )
+            return Response(
+                payload, status_code=fault.status, headers=headers, media_type="application/json"
+            )
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        return self._completion(body)
+
+    def _completion(self, body: dict[str, Any]) -> JSONResponse:
+        content = self.responder(body["messages"], body)
+        prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body["messages"])
+        completion_tokens = len(content.split())
+        return JSONResponse(
+            {
+                "id": f"chatcmpl-{time.monotonic_ns()}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": self.model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": content},
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
+                },
+            }
+        )
