@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` (not tests: nothing here asserts timings)."""
