@@ -249,7 +249,7 @@ def scenario_throughput(db_url: str, seconds: int) -> dict[str, Any]:
 
 def scenario_concurrency(db_url: str, connections: int, seconds: int) -> dict[str, Any]:
     """3: many concurrent in-flight requests on a 2 s upstream."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
     with (
         server("upstream", "bench.upstream:app", {"LATENCY_S": "2"}) as upstream,
@@ -289,10 +289,10 @@ def scenario_coalescing(db_url: str, burst: int) -> dict[str, Any]:
     ):
 
         async def burst_once() -> tuple[int, list[int]]:
-            httpx.post(upstream.url + "/stats/reset")
             body = {"text": f"{TEXT} {uuid.uuid4()}"}
             limits = httpx.Limits(max_connections=burst)
             async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+                await client.post(upstream.url + "/stats/reset")
                 responses = await asyncio.gather(
                     *(
                         client.post(
@@ -303,7 +303,7 @@ def scenario_coalescing(db_url: str, burst: int) -> dict[str, Any]:
                         for _ in range(burst)
                     )
                 )
-            calls = httpx.get(upstream.url + "/stats").json()["calls"]
+                calls = (await client.get(upstream.url + "/stats")).json()["calls"]
             return int(calls), [r.status_code for r in responses]
 
         calls, statuses = asyncio.run(burst_once())
