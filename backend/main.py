@@ -16,6 +16,7 @@ from backend.core.config import Settings, load_settings
 from backend.core.errors import install_error_handlers
 from backend.core.limits import BodySizeLimitMiddleware
 from backend.core.resources import Resources
+from backend.core.security import install_security
 from backend.health.router import router as health_router
 from backend.history.router import router as history_router
 from backend.offline.language import warm_up
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    install_security(app, settings)
     app.include_router(health_router)
     app.include_router(build_tasks_router(registry))
     app.include_router(history_router)

@@ -7,10 +7,10 @@ keep working. Every setting is documented in `.env.example`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, HttpUrl, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
 
@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(default=50_000, ge=1)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     docs_enabled: bool = True
+    # Security: browsers may call the API only from these origins (empty: CORS off).
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # --- auth ----------------------------------------------------------------------------------
     api_key: str | None = Field(default=None, min_length=16)
@@ -93,6 +95,14 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: object) -> object:
         # An empty line in `.env` (OPENAI_API_KEY=) means "not set", as users expect.
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        # CORS_ORIGINS=https://a.example,https://b.example
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
 
     @field_validator("database_url")
     @classmethod
