@@ -7,9 +7,11 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth import service as keys_service
+from backend.auth.cache import KeyCache
 from backend.core.config import load_settings
 from backend.db import migrate as migrations
 from backend.db.engine import create_engine, create_sessionmaker
@@ -33,6 +35,19 @@ def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
             await engine.dispose()
 
     return asyncio.run(runner())
+
+
+async def _tombstone(digest: str) -> None:
+    """Replicas cache verified keys in Redis: mark this one revoked there too, at once."""
+    settings = load_settings()
+    url = settings.effective_redis_url
+    if url is None:
+        return
+    redis = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        await KeyCache(redis, settings.redis_key_prefix).revoke(digest)
+    finally:
+        await redis.aclose()
 
 
 @app.command()
@@ -101,10 +116,12 @@ def keys_revoke(
 ) -> None:
     """Revoke a key; it stops working at once."""
 
-    async def work(session: AsyncSession) -> bool:
+    async def work(session: AsyncSession) -> str | None:
         return await keys_service.revoke_key(session, key_id)
 
-    if not _in_session(work):
+    digest = _in_session(work)
+    if digest is None:
         typer.echo(f"no key with id {key_id}", err=True)
         raise typer.Exit(1)
+    asyncio.run(_tombstone(digest))
     typer.echo(f"key {key_id} revoked")

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from backend.auth.service import AuthenticatedKey, authenticate
+from backend.auth.authenticator import Authenticator
+from backend.auth.service import AuthenticatedKey
 from backend.core.deps import ResourcesDep
 from backend.core.errors import Unauthorized
 
@@ -25,10 +26,10 @@ async def require_api_key(
     raw = header_key or (bearer.credentials if bearer else None)
     if not raw or len(raw) > 256:
         raise Unauthorized()
-    # Its own short transaction: the last_used_at write must not hold a lock for the whole request
-    # (SQLite has one writer at a time).
-    async with resources.sessionmaker() as session, session.begin():
-        key = await authenticate(session, raw.strip())
+    authenticator = Authenticator(
+        resources.sessionmaker, resources.redis, resources.settings.redis_key_prefix
+    )
+    key = await authenticator.verify(raw.strip())
     if key is None:
         raise Unauthorized("The API key is not valid, or it was revoked or has expired.")
     request.state.api_key_id = key.id

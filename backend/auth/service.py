@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.models import ApiKey
@@ -56,36 +55,15 @@ async def ensure_key(session: AsyncSession, name: str, raw_key: str) -> ApiKey:
     return row
 
 
-async def authenticate(session: AsyncSession, raw_key: str) -> AuthenticatedKey | None:
-    digest = hash_key(raw_key)
-    row = (await session.scalars(select(ApiKey).where(ApiKey.key_hash == digest))).first()
-    # The lookup is by digest; comparing digests again in constant time keeps timing flat even if
-    # the database compared early-exit.
-    if row is None or not hmac.compare_digest(row.key_hash, digest):
-        return None
-    now = utcnow()
-    if row.revoked_at is not None or (row.expires_at is not None and _aware(row.expires_at) <= now):
-        return None
-    if row.last_used_at is None or now - _aware(row.last_used_at) > LAST_USED_RESOLUTION:
-        await session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
-    return AuthenticatedKey(row.id, row.name, row.rate_limit, row.monthly_budget_usd)
-
-
 async def list_keys(session: AsyncSession) -> list[ApiKey]:
     return list((await session.scalars(select(ApiKey).order_by(ApiKey.id))).all())
 
 
-async def revoke_key(session: AsyncSession, key_id: int) -> bool:
+async def revoke_key(session: AsyncSession, key_id: int) -> str | None:
+    """Mark the key revoked; returns its hash (to tombstone caches), or None if unknown."""
     row = await session.get(ApiKey, key_id)
     if row is None:
-        return False
+        return None
     if row.revoked_at is None:
         row.revoked_at = utcnow()
-    return True
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    from datetime import UTC
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return row.key_hash

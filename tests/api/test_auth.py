@@ -37,9 +37,12 @@ async def test_bearer_and_header_both_work(make_client: AppFactory) -> None:
 
 
 async def test_cli_creates_lists_and_revokes_keys(
-    make_client: AppFactory, stack: Stack, monkeypatch: pytest.MonkeyPatch
+    make_client: AppFactory, stack: Stack, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The CLI is configured like the service it manages (same database, same Redis namespace).
     monkeypatch.setenv("DATABASE_URL", stack.database_url)
+    monkeypatch.setenv("REDIS_URL", stack.redis_url or "")
+    monkeypatch.setenv("REDIS_KEY_PREFIX", redis_prefix)
     runner = CliRunner()
     async with make_client() as client:
         created = await _invoke(runner, ["keys", "create", "--name", "n8n"])
@@ -50,7 +53,9 @@ async def test_cli_creates_lists_and_revokes_keys(
 
         listing = await _invoke(runner, ["keys", "list"])
         assert "n8n" in listing and new_key not in listing
-        key_id = next(line.split("\t")[0] for line in listing.splitlines() if "\tn8n\t" in line)
+        n8n_line = next(line for line in listing.splitlines() if "\tn8n\t" in line)
+        key_id = n8n_line.split("\t")[0]
+        assert "last_used=-" not in n8n_line  # the request above was recorded
 
         await _invoke(runner, ["keys", "revoke", key_id])
         revoked = await client.get("/v1/tasks", headers={"x-api-key": new_key})
