@@ -13,7 +13,7 @@ from backend.chats.router import router as chats_router
 from backend.compat.router import router as compat_router
 from backend.core.bootstrap import ensure_api_access
 from backend.core.config import Settings, load_settings
-from backend.core.errors import install_error_handlers
+from backend.core.errors import COMMON_ERROR_RESPONSES, install_error_handlers
 from backend.core.limits import BodySizeLimitMiddleware
 from backend.core.resources import Resources
 from backend.core.security import install_security
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        responses=COMMON_ERROR_RESPONSES,
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
@@ -88,6 +89,34 @@ class UpstreamTimeout(AppError):
     status_code, code = 504, "llm_timeout"
 
 
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable, machine-readable error code.")
+    message: str = Field(description="What went wrong, for a person.")
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape every endpoint answers with."""
+
+    error: ErrorDetail
+
+
+# Documented on every route (OpenAPI), so clients and fuzzers know the error shape.
+COMMON_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in [
+        (400, "Bad request"),
+        (401, "Missing or invalid API key"),
+        (404, "Not found"),
+        (413, "Body or text too large"),
+        (422, "Invalid input"),
+        (429, "Rate limited"),
+        (500, "Unexpected error"),
+        (503, "A dependency is unavailable"),
+    ]
+}
+
+
 _STATUS_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -155,6 +184,8 @@ def install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else "Request failed."
         if exc.status_code == 404 and message == "Not Found":
             message = "No such endpoint."
+        if exc.status_code == 400 and message == "There was an error parsing the body":
+            code, message = "invalid_body", "The body is not valid JSON in UTF-8."
         headers = dict(exc.headers) if exc.headers else None
         return error_response(exc.status_code, code, message, headers=headers)
 

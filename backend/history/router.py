@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from backend.auth.deps import ApiKeyDep
 from backend.core.deps import RegistryDep, SessionDep
 from backend.core.errors import NotFound
+from backend.core.types import ChatId
 from backend.history.schemas import HistoryItem, HistoryPage
 from backend.history.service import HistoryFilter, get_record, list_history
 
@@ -22,7 +23,7 @@ async def read_history(
     key: ApiKeyDep,
     session: SessionDep,
     registry: RegistryDep,
-    chat_id: int | None = None,
+    chat_id: Annotated[ChatId | None, Query()] = None,
     task: Annotated[str | None, Query(description="Task name or alias.")] = None,
     since: datetime | None = None,
     until: datetime | None = None,

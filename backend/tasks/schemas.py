@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from backend.core.types import NON_BLANK, ChatId
 from backend.tasks.base import Task
 from backend.tasks.service import TaskOutcome
 
@@ -33,8 +34,8 @@ class TaskResponseBase(BaseModel):
 class GenericTaskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1)
-    chat_id: int | None = Field(default=None, description=CHAT_ID_DOC)
+    text: str = Field(min_length=1, pattern=NON_BLANK)
+    chat_id: ChatId | None = Field(default=None, description=CHAT_ID_DOC)
     options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -53,8 +54,8 @@ def request_model(task: Task[Any, Any]) -> type[BaseModel]:
     return create_model(
         f"{camel}Request",
         __config__=ConfigDict(extra="forbid"),
-        text=(str, Field(min_length=1, description="The text to process.")),
-        chat_id=(int | None, Field(default=None, description=CHAT_ID_DOC)),
+        text=(str, Field(min_length=1, pattern=NON_BLANK, description="The text to process.")),
+        chat_id=(ChatId | None, Field(default=None, description=CHAT_ID_DOC)),
         options=(task.options_model, Field(default_factory=task.options_model)),
     )
 

@@ -48,11 +48,11 @@ async def test_ready_is_503_when_redis_is_unreachable(make_client: AppFactory) -
             "post",
             "/v1/tasks/summarize",
             {
-                "content": b"\xff\xfe\x00garbage",
+                "content": b"\xff\xfegarbage",
                 "headers": {**AUTH, "content-type": "application/json"},
             },
-            422,
-            "validation_error",
+            400,
+            "invalid_body",
         ),
         (
             "post",
@@ -61,6 +61,24 @@ async def test_ready_is_503_when_redis_is_unreachable(make_client: AppFactory) -
             413,
             "payload_too_large",
         ),
+        (
+            "post",
+            "/v1/tasks/summarize",
+            {"json": {"text": "a\u0000b"}, "headers": AUTH},
+            422,
+            "invalid_characters",
+        ),
+        (
+            "post",
+            "/v1/tasks/summarize",
+            {
+                "content": b'{"text": "a\\u0000b"}',
+                "headers": {**AUTH, "content-type": "application/json"},
+            },
+            422,
+            "invalid_characters",
+        ),
+        ("get", "/v1/history?q=a%00b", {"headers": AUTH}, 422, "invalid_characters"),
     ],
 )
 async def test_errors_share_one_shape(
