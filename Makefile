@@ -41,3 +41,8 @@ lint: install ## ruff (lint + format check) and mypy --strict
 format: install ## Format the code with ruff
 	$(UV_RUN) ruff format backend tests migrations
 	$(UV_RUN) ruff check --fix backend tests migrations
+
+.PHONY: audit
+audit: install ## Check the locked dependencies for known vulnerabilities (pip-audit)
+	$(UV) export --frozen --no-hashes --no-emit-project -q -o .venv/requirements-audit.txt
+	$(UV_RUN) pip-audit -r .venv/requirements-audit.txt --no-deps --disable-pip --progress-spinner off
