@@ -42,6 +42,7 @@ class LLMGateway:
         messages: list[ChatMessage],
         *,
         json_output: bool = False,
+        json_schema: dict[str, Any] | None = None,
         max_tokens: int | None = None,
     ) -> Completion:
         settings = self._settings
@@ -56,7 +57,9 @@ class LLMGateway:
             reraise=True,
         )
         extra: dict[str, Any] = {}
-        if json_output:
+        if json_schema is not None:
+            extra["response_format"] = {"type": "json_schema", "json_schema": json_schema}
+        elif json_output:
             extra["response_format"] = {"type": "json_object"}
         attempts = 0
         try:

@@ -12,12 +12,12 @@ import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from backend.core.errors import AppError
-from backend.llm.schemas import ChatMessage
+from backend.llm.schemas import ChatMessage, LLMClient
 
 
 class TaskOptions(BaseModel):
@@ -38,6 +38,29 @@ class LLMBadOutput(AppError):
     status_code, code = 502, "llm_bad_output"
 
 
+class HistoryEntry(Protocol):
+    """The fields of a past request a task may read (see `HistoryReader`)."""
+
+    created_at: datetime
+    task: str
+    input_text: str
+    output_text: str
+
+
+class HistoryReader(Protocol):
+    """Read access to the caller's own history, for tasks such as `report`."""
+
+    async def entries(
+        self,
+        *,
+        api_key_id: int,
+        chat_id: int | None,
+        since: datetime,
+        until: datetime,
+        limit: int = 500,
+    ) -> list[HistoryEntry]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class TaskContext:
     """What a task may know besides the text and its options."""
@@ -46,6 +69,7 @@ class TaskContext:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     api_key_id: int | None = None
     chat_id: int | None = None
+    history: HistoryReader | None = None
 
 
 # Every prompt says the text is data: instructions inside it must not change the task.
@@ -84,13 +108,25 @@ class Task(ABC, Generic[OptT, ResT]):
     def render(self, result: ResT) -> str:
         """Plain text for chats and the compatibility endpoints."""
 
+    async def run_llm(self, llm: LLMClient, text: str, options: OptT, ctx: TaskContext) -> ResT:
+        """Ask the LLM. Override for several calls (map-reduce over long texts, repairs...)."""
+        completion = await llm.complete(
+            self.build_messages(text, options, ctx), json_output=self.json_output
+        )
+        return self.parse(completion.text, options, ctx)
+
     def run_offline(self, text: str, options: OptT, ctx: TaskContext) -> ResT | None:
         """The built-in engine's answer, or None when this task needs an LLM."""
         return None
 
+    async def arun_offline(self, text: str, options: OptT, ctx: TaskContext) -> ResT | None:
+        """Async form of `run_offline`, for offline answers that read stored data."""
+        return self.run_offline(text, options, ctx)
+
     @property
     def has_offline(self) -> bool:
-        return type(self).run_offline is not Task.run_offline
+        cls = type(self)
+        return cls.run_offline is not Task.run_offline or cls.arun_offline is not Task.arun_offline
 
     def parse_options(self, raw: dict[str, Any] | None) -> OptT:
         try:

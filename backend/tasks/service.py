@@ -22,6 +22,7 @@ from backend.core.errors import PayloadTooLarge, Unprocessable
 from backend.history.models import HistoryRecord
 from backend.history.recorder import HistoryRecorder
 from backend.llm.gateway import LLMGateway
+from backend.llm.metered import MeteredLLM
 from backend.offline.language import detect_language
 from backend.tasks.base import LLMUnavailable, Task, TaskContext
 
@@ -143,7 +144,7 @@ class TaskRunner:
         self, task: Task[Any, Any], text: str, options: BaseModel, ctx: TaskContext
     ) -> _Answer:
         if self._llm is None:
-            result = task.run_offline(text, options, ctx)
+            result = await task.arun_offline(text, options, ctx)
             if result is None:
                 raise LLMUnavailable(
                     f"The '{task.name}' task needs an LLM. Set OPENAI_API_KEY (OpenAI) or "
@@ -151,15 +152,14 @@ class TaskRunner:
                     details={"task": task.name},
                 )
             return _Answer(result, OFFLINE_MODEL, None, None, 0)
-        completion = await self._llm.complete(
-            task.build_messages(text, options, ctx), json_output=task.json_output
-        )
+        metered = MeteredLLM(self._llm)
+        result = await task.run_llm(metered, text, options, ctx)
         return _Answer(
-            result=task.parse(completion.text, options, ctx),
-            model=completion.model,
-            usage=Usage(completion.prompt_tokens, completion.completion_tokens),
-            endpoint=completion.endpoint,
-            attempts=completion.attempts,
+            result=result,
+            model=metered.last_model or self._llm.model,
+            usage=Usage(metered.prompt_tokens, metered.completion_tokens),
+            endpoint=metered.last_endpoint,
+            attempts=metered.attempts,
         )
 
 
