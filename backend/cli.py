@@ -12,13 +12,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth import service as keys_service
 from backend.auth.cache import KeyCache
-from backend.core.config import load_settings
+from backend.bot.cli import bot as telegram_bot
+from backend.core.config import check_rate, load_settings
 from backend.db import migrate as migrations
+from backend.db.cli import app as db_app
 from backend.db.engine import create_engine, create_sessionmaker
+from backend.history.cli import app as history_app
+from backend.jobs.cli import worker as jobs_worker
 
 app = typer.Typer(help="Workflow Assistant: self-hosted AI text processing.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(db_app, name="db")
+app.add_typer(history_app, name="history")
+app.command("worker")(jobs_worker)
+app.command("bot")(telegram_bot)
 
 T = TypeVar("T")
 
@@ -68,6 +76,8 @@ def serve(
         workers=workers,
         log_level=settings.log_level.lower(),
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        access_log=False,  # ours (observability/middleware.py) has the request id
     )
 
 
@@ -100,12 +110,14 @@ def keys_list() -> None:
         return [
             f"{r.id}\t{r.name}\t{r.prefix}…\tcreated={r.created_at:%Y-%m-%d}\t"
             f"last_used={r.last_used_at or '-'}\t"
-            f"{'revoked' if r.revoked_at else 'active'}"
+            f"{'revoked' if r.revoked_at else 'active'}\t"
+            f"rate_limit={r.rate_limit or 'default'}\t"
+            f"budget={'-' if r.monthly_budget_usd is None else r.monthly_budget_usd}"
             for r in rows
         ]
 
     lines = _in_session(work)
-    typer.echo("id\tname\tprefix\tcreated\tlast_used\tstatus")
+    typer.echo("id\tname\tprefix\tcreated\tlast_used\tstatus\trate_limit\tbudget")
     for line in lines:
         typer.echo(line)
 
@@ -125,3 +137,69 @@ def keys_revoke(
         raise typer.Exit(1)
     asyncio.run(_tombstone(digest))
     typer.echo(f"key {key_id} revoked")
+
+
+async def _forget(digest: str) -> None:
+    """Replicas cache verified keys with their limits: drop the entry so they re-read it."""
+    settings = load_settings()
+    url = settings.effective_redis_url
+    if url is None:
+        return
+    redis = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        await KeyCache(redis, settings.redis_key_prefix).forget(digest)
+    finally:
+        await redis.aclose()
+
+
+def _update_limits(key_id: int, **changes: str | float | None) -> None:
+    async def work(session: AsyncSession) -> str | None:
+        return await keys_service.set_limits(session, key_id, **changes)  # type: ignore[arg-type]
+
+    digest = _in_session(work)
+    if digest is None:
+        typer.echo(f"no key with id {key_id}", err=True)
+        raise typer.Exit(1)
+    asyncio.run(_forget(digest))
+
+
+OFF = {"off", "none", "default", ""}
+
+
+@keys_app.command("set-limit")
+def keys_set_limit(
+    key_id: Annotated[int, typer.Argument(help="The key's id (see `keys list`).")],
+    rate: Annotated[
+        str, typer.Argument(help="e.g. 100/minute or 10/second;1000/hour; off = default")
+    ],
+) -> None:
+    """Give a key its own rate limit instead of RATE_LIMIT."""
+    value = None if rate.strip().lower() in OFF else rate.strip()
+    if value is not None:
+        try:
+            check_rate(value)
+        except ValueError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from exc
+    _update_limits(key_id, rate_limit=value)
+    typer.echo(f"key {key_id} rate limit: {value or 'default (RATE_LIMIT)'}")
+
+
+@keys_app.command("set-budget")
+def keys_set_budget(
+    key_id: Annotated[int, typer.Argument(help="The key's id (see `keys list`).")],
+    usd: Annotated[str, typer.Argument(help="Monthly budget in USD, e.g. 20; off = none")],
+) -> None:
+    """Set a key's monthly budget; once spent, requests that need the LLM get 402."""
+    value: float | None = None
+    if usd.strip().lower() not in OFF:
+        try:
+            value = float(usd)
+        except ValueError as exc:
+            typer.echo(f"not an amount in USD: {usd!r}", err=True)
+            raise typer.Exit(2) from exc
+        if value < 0:
+            typer.echo("the budget cannot be negative", err=True)
+            raise typer.Exit(2)
+    _update_limits(key_id, monthly_budget_usd=value)
+    typer.echo(f"key {key_id} monthly budget: {'none' if value is None else f'${value:g}'}")

@@ -129,6 +129,8 @@ def make_client(stack: Stack, redis_prefix: str, tmp_path: Path) -> Iterator[App
             "openai_retry_delay_max": 0.05,
             "openai_retry_jitter": 0.01,
             "openai_timeout": 5,
+            # Tests that are not about rate limits make many requests with one key.
+            "rate_limit": "100000/minute",
         }
         if llm is not None:
             values["openai_base_url"] = llm.base_url

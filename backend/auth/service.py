@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -66,4 +67,23 @@ async def revoke_key(session: AsyncSession, key_id: int) -> str | None:
         return None
     if row.revoked_at is None:
         row.revoked_at = utcnow()
+    return row.key_hash
+
+
+async def set_limits(
+    session: AsyncSession,
+    key_id: int,
+    *,
+    rate_limit: str | Literal["keep"] | None = "keep",
+    monthly_budget_usd: float | Literal["keep"] | None = "keep",
+) -> str | None:
+    """Change a key's own rate limit / monthly budget (None: back to the default / no budget).
+    Returns the key's hash, so callers can drop cached copies; None if the key is unknown."""
+    row = await session.get(ApiKey, key_id)
+    if row is None:
+        return None
+    if rate_limit != "keep":
+        row.rate_limit = rate_limit
+    if monthly_budget_usd != "keep":
+        row.monthly_budget_usd = monthly_budget_usd
     return row.key_hash

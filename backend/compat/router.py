@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.deps import ApiKeyDep
+from backend.auth.service import AuthenticatedKey
 from backend.chats import service as chats
 from backend.compat.names import (
     CLEAR_MODE_NAMES,
@@ -27,12 +28,15 @@ from backend.compat.schemas import (
     ProcesarIn,
     ProcesarOut,
 )
-from backend.core.deps import RegistryDep, RunnerDep, SessionDep
+from backend.core.deps import RegistryDep, ResourcesDep, RunnerDep, SessionDep
 from backend.core.errors import BadRequest
+from backend.core.resources import Resources
+from backend.history.ask import ask_history
 from backend.history.models import HistoryRecord
-from backend.history.question import read_question
 from backend.history.service import HistoryFilter, list_history
+from backend.idempotency.deps import IdempotencyKeyHeader, respond_once
 from backend.tasks.registry import TaskRegistry
+from backend.tasks.service import TaskRunner
 
 router = APIRouter(prefix="/api/v1", tags=["compatibility (español)"])
 
@@ -88,6 +92,33 @@ async def procesar(
     session: SessionDep,
     registry: RegistryDep,
     runner: RunnerDep,
+    resources: ResourcesDep,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> ProcesarOut:
+    async def compute() -> dict[str, Any]:
+        out = await _procesar(body, key, session, registry, runner, resources)
+        return out.model_dump(mode="json")
+
+    stored = await respond_once(
+        resources,
+        response,
+        api_key_id=key.id,
+        idempotency_key=idempotency_key,
+        scope="procesar",
+        body=body.model_dump(mode="json"),
+        compute=compute,
+    )
+    return ProcesarOut.model_validate(stored)
+
+
+async def _procesar(
+    body: ProcesarIn,
+    key: AuthenticatedKey,
+    session: AsyncSession,
+    registry: TaskRegistry,
+    runner: TaskRunner,
+    resources: Resources,
 ) -> ProcesarOut:
     from_mode = body.tipo_tarea is None or not body.tipo_tarea.strip()
     requested = (
@@ -102,7 +133,7 @@ async def procesar(
     if requested in HISTORY_MODE_NAMES or requested == HISTORY_MODE:
         if from_mode:
             await chats.clear_mode(session, key.id, body.chat_id)
-        page = await _smart_query(key.id, body.chat_id, body.texto, session, registry)
+        page = await _smart_query(key.id, body.chat_id, body.texto, session, resources)
         resultado = "\n".join(f"- [{c.tipo_tarea}] {c.resultado}" for c in page.consultas)
         return ProcesarOut(
             chat_id=body.chat_id,
@@ -118,7 +149,12 @@ async def procesar(
     if task.name == "translate":
         raw_options["target_language"] = language_code(body.idioma)
     outcome = await runner.run(
-        task, body.texto, task.parse_options(raw_options), api_key_id=key.id, chat_id=body.chat_id
+        task,
+        body.texto,
+        task.parse_options(raw_options),
+        api_key_id=key.id,
+        chat_id=body.chat_id,
+        budget_usd=key.monthly_budget_usd,
     )
     if from_mode:
         await chats.clear_mode(session, key.id, body.chat_id)
@@ -165,23 +201,19 @@ async def consultar(
 
 
 async def _smart_query(
-    api_key_id: int, chat_id: int, question: str, session: SessionDep, registry: TaskRegistry
+    api_key_id: int, chat_id: int, question: str, session: SessionDep, resources: ResourcesDep
 ) -> ConsultasOut:
-    names = [(task.name, task.mode_names()) for task in registry]
-    reading = read_question(question, names, datetime.now(UTC))
-    # The scope (key and chat) comes from the request, never from the question.
-    query = HistoryFilter(
+    # The LLM (or, without one, the rule-based reader) reads the question; the scope (key and
+    # chat) comes from the request, never from the question.
+    result = await ask_history(
+        session,
+        llm=resources.llm,
+        registry=resources.registry,
         api_key_id=api_key_id,
         chat_id=chat_id,
-        task=reading.task,
-        since=reading.since,
-        until=reading.until,
-        contains=reading.contains,
-        limit=reading.limit,
-        newest_first=reading.order == "desc",
+        question=question,
     )
-    rows, _ = await list_history(session, query)
-    return _consultas(rows, registry)
+    return _consultas(result.rows, resources.registry)
 
 
 @router.post(
@@ -190,6 +222,6 @@ async def _smart_query(
     summary="Historial a partir de una pregunta en lenguaje natural",
 )
 async def consultar_inteligente(
-    body: ConsultarInteligenteIn, key: ApiKeyDep, session: SessionDep, registry: RegistryDep
+    body: ConsultarInteligenteIn, key: ApiKeyDep, session: SessionDep, resources: ResourcesDep
 ) -> ConsultasOut:
-    return await _smart_query(key.id, body.chat_id, body.texto, session, registry)
+    return await _smart_query(key.id, body.chat_id, body.texto, session, resources)

@@ -73,6 +73,10 @@ class Unprocessable(AppError):
     status_code, code = 422, "validation_error"
 
 
+class PaymentRequired(AppError):
+    status_code, code = 402, "budget_exceeded"
+
+
 class RateLimited(AppError):
     status_code, code = 429, "rate_limited"
 
@@ -107,7 +111,9 @@ COMMON_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, description in [
         (400, "Bad request"),
         (401, "Missing or invalid API key"),
+        (402, "Monthly budget of the API key exhausted"),
         (404, "Not found"),
+        (409, "Idempotency-Key reused with a different request"),
         (413, "Body or text too large"),
         (422, "Invalid input"),
         (429, "Rate limited"),
@@ -120,6 +126,7 @@ COMMON_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 _STATUS_CODES = {
     400: "bad_request",
     401: "unauthorized",
+    402: "budget_exceeded",
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",

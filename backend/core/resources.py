@@ -11,8 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from backend.cache.backend import Cache, MemoryCache, RedisCache
 from backend.core.config import Settings
 from backend.db.engine import create_engine, create_sessionmaker
+from backend.history.reader import SqlHistoryReader
 from backend.history.recorder import HistoryRecorder
+from backend.idempotency.store import IdempotencyStore
+from backend.jobs.queue import JobQueue
 from backend.llm.gateway import LLMGateway
+from backend.ratelimit.limiter import RateLimiter
+from backend.tasks.coalescing import Coalescer
 from backend.tasks.registry import TaskRegistry
 from backend.tasks.service import TaskRunner
 
@@ -30,6 +35,10 @@ class Resources:
     registry: TaskRegistry
     recorder: HistoryRecorder
     runner: TaskRunner
+    limiter: RateLimiter
+    idempotency: IdempotencyStore
+    # Background jobs (arq on the same Redis); None without Redis.
+    jobs: JobQueue | None = None
 
     @classmethod
     async def open(cls, settings: Settings, registry: TaskRegistry) -> Resources:
@@ -51,9 +60,23 @@ class Resources:
             if redis is not None
             else MemoryCache(settings.memory_cache_max_items)
         )
-        llm = LLMGateway(settings) if settings.llm_enabled else None
-        recorder = HistoryRecorder(sessionmaker)
-        runner = TaskRunner(settings, cache, llm, recorder)
+        llm = LLMGateway(settings, redis) if settings.llm_enabled else None
+        recorder = HistoryRecorder.from_settings(settings, engine, redis)
+        await recorder.start()  # group-commit writer, spool replayer, partition maintenance
+        prefix = settings.redis_key_prefix
+        runner = TaskRunner(
+            settings,
+            cache,
+            llm,
+            recorder,
+            coalescer=Coalescer(redis, prefix, settings.coalesce_timeout),
+            sessionmaker=sessionmaker,
+            history_reader=SqlHistoryReader(sessionmaker),
+        )
+        limiter = RateLimiter(redis_url, prefix)
+        idempotency = IdempotencyStore(
+            redis, prefix, ttl=settings.idempotency_ttl, wait=settings.coalesce_timeout
+        )
         logger.info(
             "resources ready",
             extra={
@@ -62,9 +85,24 @@ class Resources:
                 "llm": llm.endpoint.name if llm else "offline",
             },
         )
-        return cls(settings, engine, sessionmaker, redis, cache, llm, registry, recorder, runner)
+        jobs = JobQueue(redis, settings.jobs_queue) if redis is not None else None
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessionmaker=sessionmaker,
+            redis=redis,
+            cache=cache,
+            llm=llm,
+            registry=registry,
+            recorder=recorder,
+            runner=runner,
+            limiter=limiter,
+            idempotency=idempotency,
+            jobs=jobs,
+        )
 
     async def close(self) -> None:
+        await self.recorder.close()  # first: it may still write to the database or Redis
         if self.llm is not None:
             await self.llm.aclose()
         if self.redis is not None:

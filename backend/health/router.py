@@ -38,7 +38,11 @@ async def ready(resources: ResourcesDep) -> JSONResponse:
     checks["llm"] = {
         "mode": "llm" if resources.llm else "offline",
         "endpoint": resources.llm.endpoint.name if resources.llm else None,
+        # An open breaker is degradation, not unreadiness: fallbacks or offline answers go on.
+        "breakers": await resources.llm.breaker_states() if resources.llm else {},
     }
+    # History records waiting for the database: informational (they are safe), never "not ready".
+    checks["history_spool"] = await resources.recorder.spool_status(CHECK_TIMEOUT_S)
     if all(c.get("ok", True) for c in checks.values()):
         return JSONResponse({"status": "ready", "checks": checks})
     return error_response(503, "not_ready", "A dependency is unavailable.", {"checks": checks})

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from sqlalchemy import Select, and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.core.errors import BadRequest
 from backend.history.models import HistoryRecord
@@ -42,7 +43,15 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         ) from exc
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """Aware UTC (naive means UTC): SQLite compares stored timestamps as UTC text."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _filtered(query: HistoryFilter) -> Select[HistoryRecord]:
+    query = replace(query, since=as_utc(query.since), until=as_utc(query.until))
     stmt = select(HistoryRecord).where(HistoryRecord.api_key_id == query.api_key_id)
     if query.chat_id is not None:
         stmt = stmt.where(HistoryRecord.chat_id == query.chat_id)
@@ -74,6 +83,7 @@ async def list_history(
         order = (HistoryRecord.created_at.asc(), HistoryRecord.id.asc())
     if cursor:
         created, record_id = decode_cursor(cursor)
+        created = as_utc(created) or created
         if query.newest_first:
             stmt = stmt.where(
                 or_(
@@ -91,6 +101,25 @@ async def list_history(
     rows = list((await session.scalars(stmt.order_by(*order).limit(query.limit + 1))).all())
     next_cursor = encode_cursor(rows[query.limit - 1]) if len(rows) > query.limit else None
     return rows[: query.limit], next_cursor
+
+
+async def iter_history(
+    sessionmaker: async_sessionmaker[AsyncSession], query: HistoryFilter, batch: int = 500
+) -> AsyncIterator[list[HistoryRecord]]:
+    """Every matching record, in pages of `batch`, each read in its own short transaction.
+
+    Keyset pages keep memory flat however big the export is, and no connection is held while the
+    client downloads a page.
+    """
+    page_query = replace(query, limit=batch)
+    cursor: str | None = None
+    while True:
+        async with sessionmaker() as session:
+            rows, cursor = await list_history(session, page_query, cursor)
+        if rows:
+            yield rows
+        if cursor is None:
+            return
 
 
 async def get_record(

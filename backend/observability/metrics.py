@@ -2,6 +2,14 @@
 
 Names are part of the public contract: the Grafana dashboard and the alert rules under
 `monitoring/` refer to them, and a test checks that every name they use exists here.
+
+Label values the dashboard and alerts rely on (keep them when you instrument):
+- `outcome` of assistant_llm_call_seconds: "ok" on success, else a short error name
+  ("timeout", "rate_limited", "error", ...); the "LLM errors" panel counts `outcome!="ok"`.
+- `outcome` of assistant_cache_lookups_total: "hit" or "miss" (the hit ratio is hit / all).
+- `cached` and `degraded` of assistant_task_requests_total: "true" or "false".
+- `kind` of assistant_llm_tokens_total: "prompt" or "completion".
+- Never put texts, keys or unbounded values (ids, chat ids) in labels.
 """
 
 from __future__ import annotations
@@ -45,3 +53,11 @@ HISTORY_SPOOL_DEPTH = Gauge(
     "assistant_history_spool_depth", "History records waiting in the spool for the database."
 )
 JOBS_QUEUE_DEPTH = Gauge("assistant_jobs_queue_depth", "Background jobs waiting in the queue.")
+# Set at each scrape of /metrics by probing the backing services (observability/exposition.py), so
+# alerts can tell "PostgreSQL/Redis is down" from the service's own point of view.
+DEPENDENCY_UP = Gauge(
+    "assistant_dependency_up",
+    "1 when a backing service answered the probe made at the last scrape, else 0.",
+    ["dependency", "backend"],
+)
+BUILD_INFO = Gauge("assistant_build_info", "Always 1; the labels say what is running.", ["version"])

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from backend.core.config import Settings
 from backend.core.errors import AppError
 from backend.llm.schemas import ChatMessage, LLMClient
+
+StructuredMode = Literal["json_schema", "json_object", "off"]
 
 
 class TaskOptions(BaseModel):
@@ -41,10 +45,14 @@ class LLMBadOutput(AppError):
 class HistoryEntry(Protocol):
     """The fields of a past request a task may read (see `HistoryReader`)."""
 
-    created_at: datetime
-    task: str
-    input_text: str
-    output_text: str
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def task(self) -> str: ...
+    @property
+    def input_text(self) -> str: ...
+    @property
+    def output_text(self) -> str: ...
 
 
 class HistoryReader(Protocol):
@@ -58,7 +66,32 @@ class HistoryReader(Protocol):
         since: datetime,
         until: datetime,
         limit: int = 500,
-    ) -> list[HistoryEntry]: ...
+    ) -> Sequence[HistoryEntry]: ...
+
+
+class HistoryUnavailable(AppError):
+    status_code, code = 503, "history_unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskLimits:
+    """The settings tasks need: how much text fits one LLM call and how to ask for JSON."""
+
+    context_tokens: int = 8000
+    output_tokens: int = 1024
+    structured_output: StructuredMode = "json_schema"
+    chunk_concurrency: int = 4
+    report_max_entries: int = 500
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TaskLimits:
+        return cls(
+            context_tokens=settings.llm_context_tokens,
+            output_tokens=settings.openai_max_tokens,
+            structured_output=settings.llm_structured_output,
+            chunk_concurrency=settings.llm_chunk_concurrency,
+            report_max_entries=settings.report_max_entries,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +103,7 @@ class TaskContext:
     api_key_id: int | None = None
     chat_id: int | None = None
     history: HistoryReader | None = None
+    limits: TaskLimits = field(default_factory=TaskLimits)
 
 
 # Every prompt says the text is data: instructions inside it must not change the task.
@@ -95,6 +129,9 @@ class Task(ABC, Generic[OptT, ResT]):
     # Bump when the prompt changes so old cached answers are not reused.
     prompt_version: str = "1"
     json_output: bool = False
+    # False when the answer depends on more than the text and options (e.g. `report` reads the
+    # history as it is now), so a cached answer would be stale.
+    cacheable: bool = True
 
     @abstractmethod
     def build_messages(self, text: str, options: OptT, ctx: TaskContext) -> list[ChatMessage]:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import inspect
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel
 
 from backend.auth.deps import ApiKeyDep
-from backend.core.deps import RegistryDep, RunnerDep
+from backend.auth.service import AuthenticatedKey
+from backend.core.deps import RegistryDep, ResourcesDep
 from backend.core.errors import error_body
+from backend.core.resources import Resources
+from backend.idempotency.deps import IdempotencyKeyHeader, respond_once
 from backend.tasks.base import Task
 from backend.tasks.registry import TaskRegistry
 from backend.tasks.schemas import (
@@ -34,12 +37,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     }
     for status, code, text in [
         (401, "unauthorized", "Missing or invalid API key."),
+        (402, "budget_exceeded", "The API key's monthly budget is spent."),
         (404, "unknown_task", "No such task."),
+        (409, "idempotency_conflict", "Idempotency-Key reused with a different request."),
         (413, "text_too_long", "The text is longer than MAX_TEXT_CHARS."),
         (422, "validation_error", "Empty text or invalid options."),
-        (429, "llm_rate_limited", "The LLM provider is rate limiting."),
+        (429, "rate_limited", "Too many requests for this API key (or the LLM's limit)."),
         (502, "llm_error", "The LLM failed or answered badly."),
-        (503, "llm_unavailable", "The task needs an LLM and none is configured."),
+        (503, "llm_unavailable", "The task needs an LLM and none is available."),
         (504, "llm_timeout", "The LLM did not answer in time."),
     ]
 }
@@ -74,46 +79,109 @@ def build_router(registry: TaskRegistry) -> APIRouter:
         body: GenericTaskRequest,
         key: ApiKeyDep,
         registry: RegistryDep,
-        runner: RunnerDep,
+        resources: ResourcesDep,
+        request: Request,
+        response: Response,
         cache_control: CacheControlHeader = None,
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> dict[str, Any]:
         found = registry.get(task)
-        outcome = await runner.run(
+        options = found.parse_options(body.options)
+        return await run_task_request(
+            resources,
+            request,
+            response,
             found,
-            body.text,
-            found.parse_options(body.options),
-            api_key_id=key.id,
+            key,
+            text=body.text,
+            options=options,
             chat_id=body.chat_id,
+            cache_control=cache_control,
+            idempotency_key=idempotency_key,
+        )
+
+    return router
+
+
+async def run_task_request(
+    resources: Resources,
+    request: Request,
+    response: Response,
+    task: Task[Any, Any],
+    key: AuthenticatedKey,
+    *,
+    text: str,
+    options: BaseModel,
+    chat_id: int | None,
+    cache_control: str | None,
+    idempotency_key: str | None,
+) -> dict[str, Any]:
+    """One task request through the runner, once per Idempotency-Key."""
+
+    async def compute() -> dict[str, Any]:
+        outcome = await resources.runner.run(
+            task,
+            text,
+            options,
+            api_key_id=key.id,
+            chat_id=chat_id,
             read_cache=not wants_fresh(cache_control),
+            budget_usd=key.monthly_budget_usd,
+        )
+        request.state.cache_outcome = (
+            "hit" if outcome.cached else "coalesced" if outcome.coalesced else "miss"
         )
         return outcome_to_dict(outcome)
 
-    return router
+    body = {"text": text, "chat_id": chat_id, "options": options.model_dump(mode="json")}
+    return await respond_once(
+        resources,
+        response,
+        api_key_id=key.id,
+        idempotency_key=idempotency_key,
+        scope=f"task:{task.name}",
+        body=body,
+        compute=compute,
+    )
 
 
 def _task_endpoint(task: Task[Any, Any]) -> Any:
     """A route function whose signature carries this task's own request model (for OpenAPI)."""
 
     async def endpoint(
-        body: BaseModel, key: Any, runner: Any, cache_control: str | None = None
+        body: BaseModel,
+        key: AuthenticatedKey,
+        resources: Resources,
+        request: Request,
+        response: Response,
+        cache_control: str | None = None,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
-        outcome = await runner.run(
+        return await run_task_request(
+            resources,
+            request,
+            response,
             task,
-            body.text,  # type: ignore[attr-defined]
-            body.options,  # type: ignore[attr-defined]
-            api_key_id=key.id,
+            key,
+            text=body.text,  # type: ignore[attr-defined]
+            options=body.options,  # type: ignore[attr-defined]
             chat_id=body.chat_id,  # type: ignore[attr-defined]
-            read_cache=not wants_fresh(cache_control),
+            cache_control=cache_control,
+            idempotency_key=idempotency_key,
         )
-        return outcome_to_dict(outcome)
 
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
     endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
             inspect.Parameter("body", kind, annotation=request_model(task)),
             inspect.Parameter("key", kind, annotation=ApiKeyDep),
-            inspect.Parameter("runner", kind, annotation=RunnerDep),
+            inspect.Parameter("resources", kind, annotation=ResourcesDep),
+            inspect.Parameter("request", kind, annotation=Request),
+            inspect.Parameter("response", kind, annotation=Response),
             inspect.Parameter("cache_control", kind, annotation=CacheControlHeader, default=None),
+            inspect.Parameter(
+                "idempotency_key", kind, annotation=IdempotencyKeyHeader, default=None
+            ),
         ]
     )
     endpoint.__name__ = f"run_{task.name}"

@@ -25,9 +25,17 @@ class TaskResponseBase(BaseModel):
     output: str = Field(description="Plain-text rendering of the result.")
     language: str | None = Field(description="ISO 639-1 code of the text's detected language.")
     model: str = Field(description="The model that answered, or 'offline'.")
-    cached: bool
-    degraded: bool
+    cached: bool = Field(description="Served from the cache.")
+    coalesced: bool = Field(
+        default=False, description="Answered by an identical request that was already running."
+    )
+    degraded: bool = Field(
+        description="The LLM failed and the built-in offline engine answered (model 'offline')."
+    )
     usage: UsageOut | None
+    cost_usd: float | None = Field(
+        default=None, description="Estimated cost of this request's LLM calls (LLM_PRICES)."
+    )
     duration_ms: int
 
 
@@ -77,12 +85,14 @@ def outcome_to_dict(outcome: TaskOutcome) -> dict[str, Any]:
         "language": outcome.language,
         "model": outcome.model,
         "cached": outcome.cached,
+        "coalesced": outcome.coalesced,
         "degraded": outcome.degraded,
         "usage": (
             {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens}
             if usage
             else None
         ),
+        "cost_usd": outcome.cost_usd,
         "duration_ms": outcome.duration_ms,
     }
 

@@ -50,7 +50,44 @@ def default_responder(messages: list[dict[str, Any]], body: dict[str, Any]) -> s
     if "You are a translator" in system:
         target = re.search(r"code '(\w+)'", system).group(1)  # type: ignore[union-attr]
         return f"[{target}] {text}"
+    if "You extract information" in system:
+        return json.dumps(fake_extraction(system, text))
+    if "You analyse the sentiment" in system:
+        return json.dumps(fake_sentiment(text))
+    if "You write activity digests" in system:
+        return f"LLM digest of {len(text.splitlines())} requests."
+    if "You write texts on request" in system:
+        request = re.sub(r"^<request>\n|\n</request>$", "", user)
+        return "LLM text: " + request[:200]
     return "LLM answer: " + text[:200]
+
+
+def fake_extraction(system: str, text: str) -> dict[str, Any]:
+    """A valid `extract` answer: emails by regex, capitalized words as people (enough for tests)."""
+    custom = re.search(r"null when absent\): (\{.*\})\. ", system)
+    fields = None
+    if custom:
+        fields = dict.fromkeys(json.loads(custom.group(1)).get("properties", {}))
+    return {
+        "people": re.findall(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b", text)[:3],
+        "organizations": [],
+        "places": [],
+        "dates": [],
+        "amounts": [],
+        "emails": re.findall(r"[\w.+-]+@[\w-]+\.[\w.]+\w", text),
+        "urls": [],
+        "phones": [],
+        "fields": fields,
+    }
+
+
+def fake_sentiment(text: str) -> dict[str, Any]:
+    lowered = text.lower()
+    if any(w in lowered for w in ("good", "great", "love", "excelente", "bueno", "encanta")):
+        return {"label": "positive", "score": 0.8, "evidence": []}
+    if any(w in lowered for w in ("bad", "terrible", "awful", "malo", "horrible", "pésimo")):
+        return {"label": "negative", "score": -0.8, "evidence": []}
+    return {"label": "neutral", "score": 0.0, "evidence": []}
 
 
 @dataclass

@@ -3,17 +3,21 @@ n8n's Telegram nodes run against it unchanged. It records every call and serves 
 queue for `getUpdates`.
 
 Point python-telegram-bot at it with `base_url=f"{fake.url}/bot"` and n8n's Telegram credential
-with Base URL `fake.url`.
+with Base URL `fake.url`. Parameters are recorded as sent: JSON bodies as they are; form posts
+(python-telegram-bot) with scalars as strings and structured values (reply_markup, commands...)
+decoded from JSON.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -31,6 +35,21 @@ BOT_USER = {
     "can_read_all_group_messages": False,
     "supports_inline_queries": False,
 }
+
+
+# Fields that are free text: never decoded, even when they look like JSON.
+_TEXT_FIELDS = frozenset({"text", "caption", "query", "data", "description", "short_description"})
+
+
+def _decode_form_value(key: str, value: str) -> Any:
+    """Structured form values (reply_markup, allowed_updates, commands...) as JSON; scalars stay
+    strings, as Telegram receives them."""
+    if key in _TEXT_FIELDS or not value.startswith(("{", "[")):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
 
 
 @dataclass
@@ -61,11 +80,20 @@ class FakeTelegram:
         """What python-telegram-bot's `base_url` expects (it appends the token)."""
         return self.url + "/bot"
 
+    def reserve(self) -> FakeTelegram:
+        """Take a port (so `url` is known) without serving yet: until `start()`, connections are
+        refused, as when Telegram is unreachable."""
+        if self._server is None:
+            app = Starlette(
+                routes=[Route("/bot{token}/{method}", self._handle, methods=["GET", "POST"])]
+            )
+            self._server = ThreadedServer(app)
+        return self
+
     def start(self) -> FakeTelegram:
-        app = Starlette(
-            routes=[Route("/bot{token}/{method}", self._handle, methods=["GET", "POST"])]
-        )
-        self._server = ThreadedServer(app).start()
+        self.reserve()
+        assert self._server is not None
+        self._server.start()
         return self
 
     def stop(self) -> None:
@@ -160,9 +188,15 @@ class FakeTelegram:
             body = await request.json()
             if isinstance(body, dict):
                 params.update(body)
+        elif "x-www-form-urlencoded" in content_type:
+            # python-telegram-bot posts forms, its non-string values JSON-encoded.
+            form = parse_qsl((await request.body()).decode(), keep_blank_values=True)
+            params.update({k: _decode_form_value(k, v) for k, v in form})
         elif "form" in content_type:
-            form = await request.form()
-            params.update({k: v for k, v in form.items() if isinstance(v, str)})
+            form_data = await request.form()
+            params.update(
+                {k: _decode_form_value(k, v) for k, v in form_data.items() if isinstance(v, str)}
+            )
         return params
 
     async def _handle(self, request: Request) -> JSONResponse:

@@ -1,0 +1,62 @@
+"""The INSERT the write path and the replayer share, and how to tell "database down" from "bad row".
+
+`ON CONFLICT (id, created_at) DO NOTHING` makes every write idempotent: a batch that committed but
+whose acknowledgement was lost (a timeout, a crash) is spooled and replayed without a duplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from backend.history.rows import HISTORY_TABLE, Row
+
+# SQLSTATE classes that mean "the server is not there right now", not "this row is wrong":
+# 08 connection exception, 53 insufficient resources (too many connections), 57 operator
+# intervention (shutdown, crash recovery, cannot connect now), 58 system error.
+_UNAVAILABLE_SQLSTATE_CLASSES = {"08", "53", "57", "58"}
+
+
+def _insert_statement(engine: AsyncEngine) -> Insert:
+    if engine.dialect.name == "postgresql":
+        return pg_insert(HISTORY_TABLE).on_conflict_do_nothing(index_elements=["id", "created_at"])
+    return sqlite_insert(HISTORY_TABLE).on_conflict_do_nothing(index_elements=["id", "created_at"])
+
+
+async def insert_rows(engine: AsyncEngine, rows: Sequence[Row]) -> None:
+    """Insert the rows in one transaction (multi-row INSERTs); duplicates are no-ops."""
+    if not rows:
+        return
+    async with engine.begin() as conn:
+        await conn.execute(_insert_statement(engine), list(rows))
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 10:
+        seen.append(current)
+        orig = getattr(current, "orig", None)
+        current = (
+            orig if isinstance(orig, BaseException) else current.__cause__ or (current.__context__)
+        )
+    return seen
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when the failure says the database cannot be reached (spool and retry later)."""
+    for error in _chain(exc):
+        sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        if isinstance(sqlstate, str) and len(sqlstate) == 5:
+            return sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES
+        if isinstance(error, TimeoutError | OSError):
+            return True
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return True
+    # SQLite "database is locked", closed connections and the like.
+    return isinstance(exc, OperationalError | InterfaceError)

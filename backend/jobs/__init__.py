@@ -1,0 +1,1 @@
+"""Background jobs: `POST /v1/jobs`, arq workers (`assistant worker`), signed result callbacks."""

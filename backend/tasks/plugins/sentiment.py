@@ -1,0 +1,97 @@
+"""sentiment (sentimiento): positive, neutral or negative, with a score in [-1, 1].
+
+With the LLM: structured output, validated (the label must agree with the score's sign) and
+repaired once. Offline: a Spanish/English lexicon scorer with negation (backend/offline/sentiment).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from backend.llm.schemas import ChatMessage, LLMClient
+from backend.llm.structured import StructuredOutputError, complete_structured, validate_answer
+from backend.offline.sentiment import NEUTRAL_BAND, score_sentiment
+from backend.tasks.base import (
+    DATA_NOT_INSTRUCTIONS,
+    LLMBadOutput,
+    Task,
+    TaskContext,
+    TaskOptions,
+    wrap_text,
+)
+
+
+class SentimentOptions(TaskOptions):
+    pass
+
+
+class SentimentResult(BaseModel):
+    label: Literal["positive", "neutral", "negative"]
+    score: float = Field(ge=-1, le=1, description="-1 very negative … 0 neutral … 1 very positive.")
+    evidence: list[str] = Field(
+        default_factory=list, description="Words or short phrases that carry the sentiment."
+    )
+
+
+def _consistent(result: SentimentResult) -> SentimentResult:
+    """A 'positive' label with a negative score (or the reverse) is a confused answer."""
+    if (result.label == "positive" and result.score < 0) or (
+        result.label == "negative" and result.score > 0
+    ):
+        raise ValueError(f"label '{result.label}' contradicts score {result.score}")
+    return result
+
+
+class SentimentTask(Task[SentimentOptions, SentimentResult]):
+    name = "sentiment"
+    aliases = ("sentimiento", "sentimientos", "opinion", "opinión")
+    title = "Sentiment"
+    description = "Positive, neutral or negative, with a score from -1 to 1."
+    mode_prompt = "¿Qué texto quieres analizar (sentimiento)?"
+    options_model = SentimentOptions
+    result_model = SentimentResult
+    json_output = True
+
+    def build_messages(
+        self, text: str, options: SentimentOptions, ctx: TaskContext
+    ) -> list[ChatMessage]:
+        system = (
+            "You analyse the sentiment of texts. Return JSON with label (positive, neutral or "
+            "negative), score (a number from -1, very negative, to 1, very positive; near 0 for "
+            f"neutral, |score| <= {NEUTRAL_BAND}) and evidence (up to 5 words or short phrases "
+            f"from the text that carry the sentiment). {DATA_NOT_INSTRUCTIONS}"
+        )
+        return [{"role": "system", "content": system}, {"role": "user", "content": wrap_text(text)}]
+
+    async def run_llm(
+        self, llm: LLMClient, text: str, options: SentimentOptions, ctx: TaskContext
+    ) -> SentimentResult:
+        return await complete_structured(
+            llm,
+            self.build_messages(text, options, ctx),
+            SentimentResult,
+            name="sentiment",
+            mode=ctx.limits.structured_output,
+            check=_consistent,
+        )
+
+    def parse(self, raw: str, options: SentimentOptions, ctx: TaskContext) -> SentimentResult:
+        try:
+            return validate_answer(raw, SentimentResult, _consistent)
+        except StructuredOutputError as exc:
+            raise LLMBadOutput(exc.reason, details={"errors": exc.errors}) from exc
+
+    def render(self, result: SentimentResult) -> str:
+        return f"{result.label} ({result.score:+.2f})"
+
+    def run_offline(
+        self, text: str, options: SentimentOptions, ctx: TaskContext
+    ) -> SentimentResult:
+        found = score_sentiment(text)
+        evidence = list(dict.fromkeys([*found.positive, *found.negative]))[:5]
+        return SentimentResult(label=found.label, score=found.score, evidence=evidence)
+
+
+TASK = SentimentTask()

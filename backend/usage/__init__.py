@@ -1,0 +1,1 @@
+"""Usage and estimated cost per API key, read from the history."""
