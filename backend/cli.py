@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, TypeVar
 
 import typer
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth import service as keys_service
 from backend.auth.cache import KeyCache
+from backend.auth.models import ApiKey
 from backend.bot.cli import bot as telegram_bot
 from backend.core.config import check_rate, load_settings
 from backend.db import migrate as migrations
@@ -90,12 +92,19 @@ def migrate(revision: Annotated[str, typer.Argument()] = "head") -> None:
 
 
 @keys_app.command("create")
-def keys_create(name: Annotated[str, typer.Option(help="Who or what uses the key.")]) -> None:
+def keys_create(
+    name: Annotated[str, typer.Option(help="Who or what uses the key.")],
+    expires_in_days: Annotated[
+        float | None, typer.Option(min=0.0001, help="The key stops working after this many days.")
+    ] = None,
+) -> None:
     """Create a key and print it once; only its hash is stored."""
+    expires_in = timedelta(days=expires_in_days) if expires_in_days else None
 
     async def work(session: AsyncSession) -> str:
-        row, raw = await keys_service.create_key(session, name)
-        return f"id={row.id} name={row.name}\n{raw}"
+        row, raw = await keys_service.create_key(session, name, expires_in=expires_in)
+        expiry = f" expires={row.expires_at:%Y-%m-%dT%H:%M:%SZ}" if row.expires_at else ""
+        return f"id={row.id} name={row.name}{expiry}\n{raw}"
 
     typer.echo(_in_session(work))
     typer.echo("Store this key now: it cannot be shown again.", err=True)
@@ -110,7 +119,7 @@ def keys_list() -> None:
         return [
             f"{r.id}\t{r.name}\t{r.prefix}…\tcreated={r.created_at:%Y-%m-%d}\t"
             f"last_used={r.last_used_at or '-'}\t"
-            f"{'revoked' if r.revoked_at else 'active'}\t"
+            f"{_status(r)}\t"
             f"rate_limit={r.rate_limit or 'default'}\t"
             f"budget={'-' if r.monthly_budget_usd is None else r.monthly_budget_usd}"
             for r in rows
@@ -120,6 +129,18 @@ def keys_list() -> None:
     typer.echo("id\tname\tprefix\tcreated\tlast_used\tstatus\trate_limit\tbudget")
     for line in lines:
         typer.echo(line)
+
+
+def _status(row: ApiKey) -> str:
+    if row.revoked_at:
+        return "revoked"
+    if row.expires_at and _aware(row.expires_at) <= datetime.now(UTC):
+        return "expired"
+    return f"active (expires {row.expires_at:%Y-%m-%d})" if row.expires_at else "active"
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @keys_app.command("revoke")

@@ -37,11 +37,16 @@ def generate_key() -> str:
 
 
 async def create_key(
-    session: AsyncSession, name: str, raw_key: str | None = None
+    session: AsyncSession,
+    name: str,
+    raw_key: str | None = None,
+    *,
+    expires_in: timedelta | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key; returns the row and the clear key (the only time it exists in clear)."""
     raw = raw_key or generate_key()
-    row = ApiKey(name=name, key_hash=hash_key(raw), prefix=raw[:10])
+    expires_at = utcnow() + expires_in if expires_in is not None else None
+    row = ApiKey(name=name, key_hash=hash_key(raw), prefix=raw[:10], expires_at=expires_at)
     session.add(row)
     await session.flush()
     return row, raw

@@ -6,6 +6,7 @@ friendly message. In groups the bot only sees commands, replies to it and mentio
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
@@ -15,7 +16,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatType
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
     CallbackContext,
@@ -281,7 +282,9 @@ class BotHandlers:
             await query.answer(say(lang, "stale_button"))
             return
         await query.answer(toast)
-        if query.message is not None:
+        # Pressing the same button twice ("message is not modified") or on a message too old to
+        # edit is not worth an error: the toast already confirmed the mode.
+        with contextlib.suppress(BadRequest):
             await query.edit_message_text(prompt)
 
     @guarded

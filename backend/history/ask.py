@@ -24,7 +24,7 @@ from backend.history.question import DEFAULT_LIMIT, MAX_LIMIT, read_question
 from backend.history.service import HistoryFilter, as_utc, list_history
 from backend.llm.schemas import ChatMessage, LLMClient
 from backend.offline.language import detect_language
-from backend.tasks.base import DATA_NOT_INSTRUCTIONS, parse_json_object, wrap_text
+from backend.tasks.base import DATA_NOT_INSTRUCTIONS, LLMBadOutput, parse_json_object, wrap_text
 from backend.tasks.registry import TaskRegistry
 
 logger = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ async def _llm_filter(
         data = parse_json_object(completion.text)
         parsed = AskFilter.model_validate(data)
         return parsed.model_copy(update={"task": _canonical_task(parsed.task, registry)})
-    except (ValidationError, ValueError) as exc:
+    except (ValidationError, ValueError, LLMBadOutput) as exc:
         logger.info("llm history filter rejected", extra={"error": type(exc).__name__})
     except Exception as exc:  # the LLM being down or slow must never fail the question
         logger.warning("llm history filter failed", extra={"error": type(exc).__name__})

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from backend.auth.deps import ApiKeyDep
-from backend.core.deps import RegistryDep, ResourcesDep, SessionDep, SettingsDep
+from backend.core.deps import ResourcesDep, SessionDep
 from backend.core.errors import error_body
+from backend.idempotency.deps import IdempotencyKeyHeader
+from backend.idempotency.store import fingerprint
 from backend.jobs import service
 from backend.jobs.queue import JobQueue
 from backend.jobs.schemas import (
@@ -56,6 +58,7 @@ UNAVAILABLE = (503, "jobs_unavailable", "Jobs need Redis (REDIS_URL) and a worke
     responses=_errors(
         (404, "unknown_task", "No such task."),
         (413, "text_too_long", "The text is longer than MAX_TEXT_CHARS."),
+        (409, "idempotency_conflict", "Idempotency-Key reused with a different request."),
         (422, "validation_error", "Empty text, invalid options or callback_url."),
         UNAVAILABLE,
     ),
@@ -65,15 +68,30 @@ async def submit_job(
     key: ApiKeyDep,
     queue: QueueDep,
     session: SessionDep,
-    registry: RegistryDep,
-    settings: SettingsDep,
+    resources: ResourcesDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    job = await service.create_job(session, queue, registry, settings, key.id, body)
-    return JSONResponse(
-        {"job_id": str(job.id), "status": job.status},
-        status_code=202,
-        headers={"Location": f"/v1/jobs/{job.id}"},
-    )
+    async def submit() -> tuple[dict[str, Any], int]:
+        job = await service.create_job(
+            session, queue, resources.registry, resources.settings, key.id, body
+        )
+        return {"job_id": str(job.id), "status": job.status}, 202
+
+    # n8n and scripts retry on timeouts: the same Idempotency-Key returns the same job.
+    if idempotency_key is None:
+        (accepted, status), replayed = await submit(), False
+    else:
+        replay = await resources.idempotency.run(
+            key.id,
+            idempotency_key,
+            fingerprint("POST /v1/jobs", body.model_dump(mode="json")),
+            submit,
+        )
+        accepted, status, replayed = replay.body, replay.status, replay.replayed
+    headers = {"Location": f"/v1/jobs/{accepted['job_id']}"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(accepted, status_code=status, headers=headers)
 
 
 @router.get("", response_model=JobList, summary="List your jobs (status=failed: dead letters)")

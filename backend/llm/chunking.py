@@ -27,6 +27,8 @@ R = TypeVar("R")
 
 # Room kept for the instructions and the <text> wrapper around a chunk.
 PROMPT_OVERHEAD_TOKENS = 200
+# Role markers and wrappers around messages (a few tokens each in OpenAI's chat format).
+CHAT_FORMAT_TOKENS = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,13 @@ def chunk_text(text: str, max_tokens: int) -> list[Chunk]:
 def input_budget(context_tokens: int, output_tokens: int) -> int:
     """Tokens of text one call may carry when the answer needs `output_tokens`."""
     return max(32, context_tokens - PROMPT_OVERHEAD_TOKENS - output_tokens)
+
+
+def text_budget(context_tokens: int, output_tokens: int, *fixed: str) -> int:
+    """Like `input_budget`, for calls whose fixed parts (instructions, a JSON schema) are known:
+    their estimate replaces the flat overhead, plus a margin for the chat format."""
+    used = sum(estimate_tokens(part) for part in fixed) + CHAT_FORMAT_TOKENS
+    return max(32, context_tokens - output_tokens - used)
 
 
 async def map_limited(

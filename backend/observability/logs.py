@@ -95,6 +95,7 @@ _FIRST_KEYS = ("ts", "level", "logger", "event", "request_id")
 
 def leading_keys(_: Any, __: str, event_dict: EventDict) -> EventDict:
     """The same few keys first on every line, so people can read the JSON too."""
+    event_dict.pop("color_message", None)  # uvicorn's ANSI-coloured copy of `event`
     ordered = {key: event_dict.pop(key) for key in _FIRST_KEYS if key in event_dict}
     ordered.update(event_dict)
     return ordered

@@ -34,7 +34,7 @@ class Sentiment:
     negative: list[str]
 
 
-def _label(score: float) -> Label:
+def label_for(score: float) -> Label:
     if score > NEUTRAL_BAND:
         return "positive"
     if score < -NEUTRAL_BAND:
@@ -85,4 +85,4 @@ def score_sentiment(text: str) -> Sentiment:
     total += sum(weight * text.count(mark) for mark, weight in EMOJI.items())
     score = total / math.sqrt(total * total + NORMALIZATION_ALPHA) if total else 0.0
     score = round(max(-1.0, min(1.0, score)), 3)
-    return Sentiment(_label(score), score, positive, negative)
+    return Sentiment(label_for(score), score, positive, negative)

@@ -1,9 +1,9 @@
-"""End-to-end fixtures: one real stack (service, worker, fake LLM, fake Telegram, n8n) per module."""
+"""End-to-end fixtures: one real stack (service, worker, fake LLM, fake Telegram, n8n) a module."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,19 +25,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
+FAILED = pytest.StashKey[bool]()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
-) -> Iterator[None]:
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     # Lets the fixture below see whether the test failed.
-    item.stash.setdefault(FAILED, False)
-    if report.failed:  # type: ignore[attr-defined]
+    if report.failed:
         item.stash[FAILED] = True
     return report
-
-
-FAILED = pytest.StashKey[bool]()
 
 
 @pytest.fixture(scope="module")

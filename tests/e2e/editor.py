@@ -192,8 +192,11 @@ def draw_workflow(browser: Browser, n8n_url: str, workflow: dict[str, Any], path
           if (Date.now() > deadline) return `only ${count()} of ${expected} nodes drawn`;
           await new Promise((r) => setTimeout(r, 200));
         }
-        // Let the canvas finish fitting the view and loading the node icons.
-        await new Promise((r) => setTimeout(r, 2000));
+        // Let the canvas fit the view and load the node icons, then zoom out one step so the
+        // editor's floating buttons do not cover the lowest nodes.
+        await new Promise((r) => setTimeout(r, 1500));
+        document.querySelector('[data-test-id="zoom-out-button"]')?.click();
+        await new Promise((r) => setTimeout(r, 1000));
         const canvas = document.querySelector('.vue-flow') ?? document.body;
         return canvas.innerText;
         """,

@@ -26,6 +26,7 @@ REQUESTS = 48
 STOP_AFTER = 12
 CONCURRENCY = 6
 REPLAY_DEADLINE_S = 60
+BURST_DEADLINE_S = 120
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +50,9 @@ async def _new_database(cluster: PgCluster) -> str:
 
 
 @asynccontextmanager
-async def _client(url: str, tmp_path: Path, redis_prefix: str, **overrides: Any) -> AsyncIterator[
-    httpx.AsyncClient
-]:
+async def _client(
+    url: str, tmp_path: Path, redis_prefix: str, **overrides: Any
+) -> AsyncIterator[httpx.AsyncClient]:
     values: dict[str, Any] = {
         "database_url": url,
         "redis_url": REDIS_URL,
@@ -101,10 +102,16 @@ async def _burst(
             answered.append(response)
             if len(answered) >= STOP_AFTER and not stopped:
                 stopped = True
-                await asyncio.to_thread(outage)
-                outage_done.set()
+                try:
+                    await asyncio.to_thread(outage)
+                finally:
+                    outage_done.set()
 
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    try:
+        async with asyncio.timeout(BURST_DEADLINE_S):
+            await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    except TimeoutError:
+        pytest.fail(f"the burst did not finish within {BURST_DEADLINE_S}s ({len(answered)} done)")
     failures = [(r.status_code, r.text[:300]) for r in answered if r.status_code != 200]
     assert not failures, f"requests failed during the outage: {failures}"
     return [r.json()["id"] for r in answered], answered
@@ -144,7 +151,9 @@ async def _outage_roundtrip(
     async with _client(cluster.url(database), tmp_path, redis_prefix, **overrides) as client:
         # One request before the outage: the key is verified (and cached in Redis) as usual.
         warm = await client.post(
-            "/v1/tasks/summarize", json={"text": "Antes del corte. Fin.", "chat_id": 7}, headers=AUTH
+            "/v1/tasks/summarize",
+            json={"text": "Antes del corte. Fin.", "chat_id": 7},
+            headers=AUTH,
         )
         assert warm.status_code == 200, warm.text
         ids, _ = await _burst(client, outage)

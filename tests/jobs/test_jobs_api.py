@@ -171,3 +171,19 @@ async def test_failed_jobs_are_dead_letters_and_can_be_retried(
         assert done["status"] == "succeeded" and done["error"] is None
         assert done["result"]["output"] == "[en] Buenos días"
         assert (await client.get("/v1/jobs?status=failed", headers=AUTH)).json()["jobs"] == []
+
+
+async def test_idempotent_submit_returns_the_same_job(make_client: AppFactory) -> None:
+    async with make_client(**JOB_SETTINGS) as client:
+        headers = {**AUTH, "Idempotency-Key": "n8n-exec-991"}
+        body = {"task": "summarize", "text": TEXT}
+        first = await client.post("/v1/jobs", json=body, headers=headers)
+        again = await client.post("/v1/jobs", json=body, headers=headers)
+        assert first.status_code == again.status_code == 202
+        assert again.json() == first.json()
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.headers["Location"] == f"/v1/jobs/{first.json()['job_id']}"
+        assert len((await client.get("/v1/jobs", headers=AUTH)).json()["jobs"]) == 1
+        other = await client.post("/v1/jobs", json={**body, "text": "Otro texto."}, headers=headers)
+        assert other.status_code == 409
+        assert other.json()["error"]["code"] == "idempotency_conflict"

@@ -10,7 +10,10 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import API_KEY, AUTH, AppFactory
+from backend.core.resources import Resources
+from backend.observability import exposition
+from backend.observability.metrics import JOBS_QUEUE_DEPTH
+from tests.conftest import API_KEY, AUTH, AppFactory, Stack
 from tests.support.fake_llm import FakeLLM
 
 SECRET_TEXT = "Zebra-quokka-7731 is my unmistakable secret sentence. It must never reach the logs."
@@ -34,7 +37,7 @@ def samples(exposition: str) -> list[tuple[str, dict[str, str], float]]:
 
 
 async def test_metrics_use_route_templates_and_skip_probes(
-    make_client: AppFactory, fake_llm: FakeLLM
+    make_client: AppFactory, fake_llm: FakeLLM, stack: Stack
 ) -> None:
     async with make_client(llm=fake_llm) as client:
         ok = await client.post("/v1/tasks/summarize", json={"text": SECRET_TEXT}, headers=AUTH)
@@ -62,11 +65,15 @@ async def test_metrics_use_route_templates_and_skip_probes(
     assert not {"/health", "/ready", "/metrics"} & handlers
     # Our own families are declared, and the dependency probes ran at this scrape.
     up = {
-        labels["dependency"]: value
+        (labels["dependency"], labels["backend"]): value
         for name, labels, value in samples(response.text)
         if name == "assistant_dependency_up"
     }
-    assert up == {"database": 1.0, "cache": 1.0}
+    # The alert rules select backend="postgresql" and backend="redis".
+    if stack.redis_url:
+        assert up[("database", "postgresql")] == 1.0 and up[("cache", "redis")] == 1.0
+    else:
+        assert up[("database", "sqlite")] == 1.0 and up[("cache", "memory")] == 1.0
     assert "# TYPE assistant_task_requests_total counter" in response.text
 
 
@@ -85,6 +92,28 @@ async def test_metrics_token_protects_the_endpoint(make_client: AppFactory) -> N
         assert "assistant_" not in refused.text
     assert right.status_code == 200 and "http_requests_total" in right.text
     assert health.status_code == 200
+
+
+async def test_scrape_hooks_refresh_gauges_and_cannot_break_the_scrape(
+    make_client: AppFactory,
+) -> None:
+    async def queue_depth(resources: Resources) -> None:
+        JOBS_QUEUE_DEPTH.set(17)
+
+    async def broken(resources: Resources) -> None:
+        raise ConnectionError("redis went away")
+
+    exposition.on_scrape(broken)
+    exposition.on_scrape(queue_depth)
+    try:
+        async with make_client() as client:
+            response = await client.get("/metrics")
+    finally:
+        exposition._SCRAPE_HOOKS.remove(broken)
+        exposition._SCRAPE_HOOKS.remove(queue_depth)
+        JOBS_QUEUE_DEPTH.set(0)
+    assert response.status_code == 200
+    assert ("assistant_jobs_queue_depth", {}, 17.0) in samples(response.text)
 
 
 async def test_metrics_can_be_turned_off(make_client: AppFactory) -> None:

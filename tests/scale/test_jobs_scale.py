@@ -7,6 +7,7 @@ with no grace period hands them back); SIGTERM to an API mid-burst fails no acce
 from __future__ import annotations
 
 import asyncio
+import signal
 from typing import Any
 
 import httpx
@@ -104,8 +105,8 @@ async def test_sigterm_without_grace_hands_jobs_to_the_other_worker(
         # Cancelled on worker1, put back on the queue, run to the end by worker2.
         assert by_id[job_id]["runs"] == 2
         assert by_id[job_id]["worker"].endswith(worker_of(workers[1]))
-    # Every extra run is one extra upstream call (the interrupted one); nothing else repeats.
-    assert fake_llm.calls == count + sum(j["runs"] - 1 for j in jobs)
+    # Only an interrupted run can have cost an extra upstream call (if it got that far).
+    assert count <= fake_llm.calls <= count + sum(j["runs"] - 1 for j in jobs)
     assert len(await rows(pg_url, "SELECT id FROM history")) == count
 
 
@@ -131,7 +132,10 @@ async def test_sigterm_to_an_api_mid_burst_fails_no_accepted_request(
         doomed.sigterm()
         responses = await asyncio.gather(*burst)
         assert [r.status_code for r in responses] == [200] * count
-        assert doomed.wait() == 0, doomed.output()[-3000:]
+        # uvicorn shuts down cleanly, then re-raises the signal: "killed by SIGTERM" is its normal
+        # exit. A crash would be another code.
+        assert doomed.wait() in (0, -signal.SIGTERM), doomed.output()[-3000:]
+        assert "Application shutdown complete" in doomed.output()
         # The other replica keeps serving, and the jobs accepted by the stopped one still run.
         again = await client.post(
             f"{other.url}/v1/tasks/summarize", json={"text": text(99)}, headers=AUTH

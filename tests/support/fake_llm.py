@@ -34,6 +34,22 @@ class Fault:
     retry_after: str | None = None
     delay: float = 0.0
     body: str | None = None
+    # Close the connection in the middle of the response (the client sees a broken connection).
+    drop: bool = False
+
+
+class _DroppedConnection(Response):
+    """Starts a response, then fails: the server closes the connection mid-response."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200, media_type="application/json")
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]}
+        )
+        await send({"type": "http.response.body", "body": b'{"id": "partial', "more_body": True})
+        raise ConnectionResetError("fake upstream dropped the connection")
 
 
 def default_responder(messages: list[dict[str, Any]], body: dict[str, Any]) -> str:
@@ -140,6 +156,8 @@ class FakeLLM:
         if fault is not None:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
+            if fault.drop:
+                return _DroppedConnection()
             if fault.status < 400:
                 return self._completion(body)
             headers = {"retry-after": fault.retry_after} if fault.retry_after else {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from backend.offline.tokens import estimate_tokens
@@ -47,6 +48,8 @@ async def test_summary_of_a_text_ten_times_the_context(
     assert sum("of a longer document" in s and "part " in s for s in systems) == len(requests) - 1
     assert "partial summaries of a longer document" in systems[-1]
     assert "at most 2 sentences" in systems[-1]
+    # Partial and final summaries are asked in the text's detected language.
+    assert all("the text's language (es)" in s for s in systems)
     # Every call fits the configured context (prompt plus the answer's room).
     for request in requests:
         prompt = sum(estimate_tokens(m["content"]) for m in request["messages"])
@@ -97,3 +100,52 @@ async def test_short_texts_take_one_call(make_client: AppFactory, fake_llm: Fake
             assert response.status_code == 200, response.text
     assert fake_llm.calls == 2
     assert all("longer document" not in r["messages"][0]["content"] for r in fake_llm.requests)
+
+
+async def test_extraction_over_a_long_text_merges_the_chunks(
+    make_client: AppFactory, fake_llm: FakeLLM
+) -> None:
+    # The extraction prompt and schema take ~800 tokens: a larger context leaves room for text.
+    context = 3 * CONTEXT
+    text = long_text(3 * context) + "\n\nEscribe a ana@example.com o a luis@example.com."
+    text = "Contacto: ana@example.com.\n\n" + text
+    async with make_client(
+        llm=fake_llm, llm_context_tokens=context, max_text_chars=len(text) + 1
+    ) as client:
+        response = await client.post(
+            "/v1/tasks/extract",
+            json={"text": text, "options": {"fields": ["email"]}},
+            headers=AUTH,
+        )
+    assert response.status_code == 200, response.text
+    result = response.json()["result"]
+    assert fake_llm.calls > 3
+    # Found in the first and the last chunk, each once.
+    assert result["emails"] == ["ana@example.com", "luis@example.com"]
+    assert result["fields"] == {"email": None}
+    for request in fake_llm.requests:
+        prompt = sum(estimate_tokens(m["content"]) for m in request["messages"])
+        schema = estimate_tokens(json.dumps(request["response_format"], separators=(",", ":")))
+        assert prompt + schema + request["max_tokens"] <= context
+
+
+async def test_sentiment_over_a_long_text_averages_the_chunks(
+    make_client: AppFactory, fake_llm: FakeLLM
+) -> None:
+    good = "Un servicio excelente y un trato bueno. " * 60
+    neutral = "El paquete llegó el martes por la tarde. " * 180
+    text = good + "\n\n" + neutral
+    async with make_client(
+        llm=fake_llm, llm_context_tokens=CONTEXT, max_text_chars=len(text) + 1
+    ) as client:
+        response = await client.post("/v1/tasks/sentiment", json={"text": text}, headers=AUTH)
+    assert response.status_code == 200, response.text
+    result = response.json()["result"]
+    assert fake_llm.calls > 2
+    # 0.8 for the good quarter, 0 for the rest: a mildly positive average.
+    assert 0 < result["score"] < 0.8
+    assert result["label"] == "positive"
+    for request in fake_llm.requests:
+        prompt = sum(estimate_tokens(m["content"]) for m in request["messages"])
+        schema = estimate_tokens(json.dumps(request["response_format"], separators=(",", ":")))
+        assert prompt + schema + request["max_tokens"] <= CONTEXT

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from tests.conftest import AUTH, AppFactory
 from tests.support.fake_llm import FakeLLM
 
@@ -176,7 +173,3 @@ async def test_generate_offline_is_unavailable(make_client: AppFactory) -> None:
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "llm_unavailable"
     assert tasks["generate"]["offline"] is False
-
-
-def _json(body: dict[str, Any]) -> str:
-    return json.dumps(body)

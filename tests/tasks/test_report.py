@@ -123,6 +123,13 @@ async def test_report_offline_over_http(make_client: AppFactory) -> None:
             headers=AUTH,
         )
         assert again.json()["result"]["total"] == 4
+        # Same text, another chat: that chat's own history, never chat 9's answer.
+        other = await client.post(
+            "/v1/tasks/report",
+            json={"text": "informe de la semana", "chat_id": 10},
+            headers=AUTH,
+        )
+        assert other.json()["result"]["total"] == 1
 
 
 async def test_report_with_the_llm(make_client: AppFactory, fake_llm: FakeLLM) -> None:

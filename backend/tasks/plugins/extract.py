@@ -14,10 +14,17 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from backend.llm.chunking import map_limited, split_text, text_budget
 from backend.llm.schemas import ChatMessage, LLMClient
-from backend.llm.structured import StructuredOutputError, complete_structured, validate_answer
+from backend.llm.structured import (
+    StructuredOutputError,
+    complete_structured,
+    schema_format,
+    validate_answer,
+)
 from backend.offline.extractor import extract
 from backend.offline.text import fold
+from backend.offline.tokens import estimate_tokens
 from backend.tasks.base import (
     DATA_NOT_INSTRUCTIONS,
     LLMBadOutput,
@@ -196,15 +203,32 @@ class ExtractTask(Task[ExtractOptions, ExtractionResult]):
     async def run_llm(
         self, llm: LLMClient, text: str, options: ExtractOptions, ctx: TaskContext
     ) -> ExtractionResult:
-        return await complete_structured(
-            llm,
-            self.build_messages(text, options, ctx),
-            ExtractionResult,
-            name="extraction",
-            mode=ctx.limits.structured_output,
-            schema=self._schema(options),
-            check=self._check(options),
+        limits = ctx.limits
+        reserve = min(limits.output_tokens, limits.context_tokens // 4)
+        schema = self._schema(options)
+        # The instructions and the schema (response_format or prompt) travel with every call.
+        budget = text_budget(
+            limits.context_tokens,
+            reserve,
+            *(m["content"] for m in self.build_messages("", options, ctx)),
+            json.dumps(schema_format("extraction", schema), separators=(",", ":")),
         )
+        # A text over the context is read chunk by chunk and the findings merged.
+        chunks = split_text(text, budget) if estimate_tokens(text) > budget else [text]
+
+        async def one(index: int, chunk: str) -> ExtractionResult:
+            return await complete_structured(
+                llm,
+                self.build_messages(chunk, options, ctx),
+                ExtractionResult,
+                name="extraction",
+                mode=limits.structured_output,
+                schema=schema,
+                check=self._check(options),
+                max_tokens=reserve if len(chunks) > 1 else None,
+            )
+
+        return _merge(await map_limited(chunks, one, limits.chunk_concurrency))
 
     def parse(self, raw: str, options: ExtractOptions, ctx: TaskContext) -> ExtractionResult:
         try:
@@ -252,6 +276,26 @@ class ExtractTask(Task[ExtractOptions, ExtractionResult]):
                 name: _offline_field(name, result) for name in custom.get("properties", {})
             }
         return result
+
+
+def _merge(parts: list[ExtractionResult]) -> ExtractionResult:
+    """One result from the chunks' results: lists joined without repeats, first value per field."""
+    if len(parts) == 1:
+        return parts[0]
+    merged = ExtractionResult()
+    for part in parts:
+        for name in ("people", "organizations", "places", "emails", "urls", "phones"):
+            target: list[str] = getattr(merged, name)
+            target.extend(v for v in getattr(part, name) if v not in target)
+        merged.dates.extend(d for d in part.dates if d not in merged.dates)
+        merged.amounts.extend(a for a in part.amounts if a not in merged.amounts)
+        if part.fields is not None:
+            fields = merged.fields if merged.fields is not None else {}
+            for key, value in part.fields.items():
+                if fields.get(key) is None:
+                    fields[key] = value
+            merged.fields = fields
+    return merged
 
 
 def _offline_field(name: str, result: ExtractionResult) -> Any:

@@ -6,13 +6,21 @@ repaired once. Offline: a Spanish/English lexicon scorer with negation (backend/
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from backend.llm.chunking import map_limited, split_text, text_budget
 from backend.llm.schemas import ChatMessage, LLMClient
-from backend.llm.structured import StructuredOutputError, complete_structured, validate_answer
-from backend.offline.sentiment import NEUTRAL_BAND, score_sentiment
+from backend.llm.structured import (
+    StructuredOutputError,
+    complete_structured,
+    schema_format,
+    validate_answer,
+)
+from backend.offline.sentiment import NEUTRAL_BAND, label_for, score_sentiment
+from backend.offline.tokens import estimate_tokens
 from backend.tasks.base import (
     DATA_NOT_INSTRUCTIONS,
     LLMBadOutput,
@@ -21,6 +29,9 @@ from backend.tasks.base import (
     TaskOptions,
     wrap_text,
 )
+
+# A label, a score and five short phrases fit easily.
+ANSWER_TOKENS = 256
 
 
 class SentimentOptions(TaskOptions):
@@ -68,14 +79,38 @@ class SentimentTask(Task[SentimentOptions, SentimentResult]):
     async def run_llm(
         self, llm: LLMClient, text: str, options: SentimentOptions, ctx: TaskContext
     ) -> SentimentResult:
-        return await complete_structured(
-            llm,
-            self.build_messages(text, options, ctx),
-            SentimentResult,
-            name="sentiment",
-            mode=ctx.limits.structured_output,
-            check=_consistent,
+        limits = ctx.limits
+        schema = schema_format("sentiment", SentimentResult.model_json_schema())
+        # The instructions and the schema (response_format or prompt) travel with every call.
+        budget = text_budget(
+            limits.context_tokens,
+            ANSWER_TOKENS,
+            *(m["content"] for m in self.build_messages("", options, ctx)),
+            json.dumps(schema, separators=(",", ":")),
         )
+        # A text over the context: each chunk is scored and the scores averaged by length.
+        chunks = split_text(text, budget) if estimate_tokens(text) > budget else [text]
+
+        async def one(index: int, chunk: str) -> SentimentResult:
+            return await complete_structured(
+                llm,
+                self.build_messages(chunk, options, ctx),
+                SentimentResult,
+                name="sentiment",
+                mode=limits.structured_output,
+                check=_consistent,
+                max_tokens=ANSWER_TOKENS,
+            )
+
+        parts = await map_limited(chunks, one, limits.chunk_concurrency)
+        if len(parts) == 1:
+            return parts[0]
+        weights = [estimate_tokens(chunk) for chunk in chunks]
+        score = round(
+            sum(p.score * w for p, w in zip(parts, weights, strict=True)) / sum(weights), 3
+        )
+        evidence = list(dict.fromkeys(e for p in parts for e in p.evidence))[:5]
+        return SentimentResult(label=label_for(score), score=score, evidence=evidence)
 
     def parse(self, raw: str, options: SentimentOptions, ctx: TaskContext) -> SentimentResult:
         try:
