@@ -1,7 +1,10 @@
 """Backups: `pg_dump | gzip` into a folder (keeping the last N days) and `gunzip | psql` back.
 
-The dump is plain SQL with `--clean --if-exists --no-owner --no-privileges`, so it restores into an
-empty database or over an existing one, under any role. The PostgreSQL client programs (pg_dump,
+The dump is plain SQL with `--no-owner --no-privileges`, so any role can restore it. A restore
+replaces the database's `public` schema as a whole (drop, recreate, load), in one transaction:
+into an empty database or over an existing one, it ends with exactly the backup's content, or,
+on any error, with what was there before. (`pg_dump --clean` can't be used instead: it cannot drop
+the constraints a partitioned table's partitions inherit.) The PostgreSQL client programs (pg_dump,
 psql) must be on PATH and at least as new as the server. SQLite databases are copied with SQLite's
 online backup API and gzip'ed; restoring one replaces the file (stop the service first).
 """
@@ -21,6 +24,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 CHUNK = 1 << 16
+# Sent before the dump, in the same transaction as the load.
+REPLACE_SCHEMA = b"DROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public;\n"
 NAME = re.compile(r"^assistant-(\d{8}-\d{6})\.(sql|sqlite)\.gz$")
 STAMP = "%Y%m%d-%H%M%S"
 
@@ -91,8 +96,6 @@ def _backup_postgres(database_url: str, out: Path) -> None:
     command = [
         _program("pg_dump"),
         "--format=plain",
-        "--clean",
-        "--if-exists",
         "--no-owner",
         "--no-privileges",
     ]
@@ -179,6 +182,7 @@ def restore(database_url: str, file: Path) -> None:
     ):
         assert psql.stdin is not None
         try:
+            psql.stdin.write(REPLACE_SCHEMA)
             while chunk := gz.read(CHUNK):
                 psql.stdin.write(chunk)
         except BrokenPipeError:

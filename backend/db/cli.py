@@ -59,7 +59,7 @@ def backup_command(
 def restore_command(
     file: Annotated[Path, typer.Argument(help="A file written by `assistant db backup`.")],
 ) -> None:
-    """gunzip | psql into DATABASE_URL, in one transaction (replaces the backed-up tables)."""
+    """gunzip | psql into DATABASE_URL: replaces its public schema, in one transaction."""
     settings = load_settings()
     try:
         backups.restore(settings.effective_database_url, file)

@@ -53,6 +53,9 @@ class CircuitBreaker:
         self._redis = redis
         self._key = f"{prefix}breaker:{endpoint}:"
         self._local = _LocalState()
+        # Whether the last shared check saw failures: when it did not, a success has nothing to
+        # reset, which saves a Redis round trip on the hot path.
+        self._shared_dirty = True
 
     # --- decisions ----------------------------------------------------------------------------
     async def allow(self) -> bool:
@@ -77,7 +80,7 @@ class CircuitBreaker:
     async def record_success(self) -> None:
         was_tripped = self._local.tripped
         self._local = _LocalState()
-        if self._redis is not None:
+        if self._redis is not None and self._shared_dirty:
             try:
                 pipe = self._redis.pipeline(transaction=False)
                 pipe.exists(self._key + "tripped")
@@ -89,6 +92,7 @@ class CircuitBreaker:
                 )
                 tripped, _ = await pipe.execute()
                 was_tripped = was_tripped or bool(tripped)
+                self._shared_dirty = False
             except (RedisError, OSError):
                 pass
         if was_tripped:
@@ -108,7 +112,9 @@ class CircuitBreaker:
         pipe = redis.pipeline(transaction=False)
         pipe.exists(self._key + "open")
         pipe.exists(self._key + "tripped")
-        is_open, tripped = await pipe.execute()
+        pipe.exists(self._key + "failures")
+        is_open, tripped, failures = await pipe.execute()
+        self._shared_dirty = bool(is_open or tripped or failures)
         if is_open:
             BREAKER_OPEN.labels(self.endpoint).set(1)
             return False
@@ -119,6 +125,7 @@ class CircuitBreaker:
         return bool(won)
 
     async def _failure_shared(self, redis: Redis) -> None:
+        self._shared_dirty = True
         pipe = redis.pipeline(transaction=False)
         pipe.incr(self._key + "failures")
         pipe.exists(self._key + "tripped")

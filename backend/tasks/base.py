@@ -133,6 +133,11 @@ class Task(ABC, Generic[OptT, ResT]):
     # history as it is now), so a cached answer would be stale.
     cacheable: bool = True
 
+    def cache_salt(self, now: datetime) -> str:
+        """Extra cache-key input for answers that depend on more than text and options, such
+        as relative dates ("next Friday") resolved against today."""
+        return ""
+
     @abstractmethod
     def build_messages(self, text: str, options: OptT, ctx: TaskContext) -> list[ChatMessage]:
         """The chat messages that ask the LLM for this task."""

@@ -11,6 +11,7 @@ per process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import secrets
@@ -141,10 +142,8 @@ class Coalescer:
 
     @staticmethod
     async def _release(redis: Redis, lock: str) -> None:
-        try:
+        with contextlib.suppress(RedisError, OSError):
             await redis.delete(lock)
-        except (RedisError, OSError):
-            pass
 
 
 def _timeout_error(timeout: float) -> AppError:

@@ -101,6 +101,8 @@ class TaskRunner:
         self._sessionmaker = sessionmaker
         self._history_reader = history_reader
         self._limits = TaskLimits.from_settings(settings)
+        # Settings that change answers are part of every cache key.
+        self._config_salt = f"{settings.llm_context_tokens}:{settings.llm_structured_output}"
 
     @property
     def model(self) -> str:
@@ -142,10 +144,16 @@ class TaskRunner:
         started = time.perf_counter()
         created_at = datetime.now(UTC)
         text = self._check_text(text)
-        key = cache_key(task, options, text, self.model)
+        # Answers that depend on more than text and options (a report reads the history as it
+        # is now) are never cached nor shared between requests.
+        shareable = task.cacheable
+        read_cache = read_cache and shareable
+        salt = f"{self._config_salt}:{task.cache_salt(created_at)}"
+        key = cache_key(task, options, text, self.model, salt)
 
         answer = await self._read_cache(task, key) if read_cache else None
-        CACHE_LOOKUPS.labels(task.name, "hit" if answer else "miss").inc()
+        if shareable:
+            CACHE_LOOKUPS.labels(task.name, "hit" if answer else "miss").inc()
         cached, coalesced = answer is not None, False
         if answer is None:
             await self._check_budget(api_key_id, budget_usd, created_at)
@@ -164,7 +172,8 @@ class TaskRunner:
                 ttl = self._settings.cache_ttl_for(task.name)
                 if computed.degraded:
                     ttl = min(ttl, self._settings.degraded_cache_ttl)
-                await self._cache.set(key, payload, ttl)
+                if shareable:
+                    await self._cache.set(key, payload, ttl)
                 return payload
 
             if read_cache:
@@ -287,11 +296,13 @@ class TaskRunner:
         return cost
 
 
-def cache_key(task: Task[Any, Any], options: BaseModel, text: str, model: str) -> str:
-    """task + normalized options + text + model + prompt version → one stable digest."""
+def cache_key(
+    task: Task[Any, Any], options: BaseModel, text: str, model: str, salt: str = ""
+) -> str:
+    """task + prompt version + model + settings salt + normalized options + text → a digest."""
     normalized = json.dumps(options.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     digest = hashlib.sha256()
-    for part in (task.name, task.prompt_version, model, normalized, text):
+    for part in (task.name, task.prompt_version, model, salt, normalized, text):
         digest.update(part.encode())
         digest.update(b"\x00")
     return f"{task.name}:{digest.hexdigest()}"

@@ -170,6 +170,10 @@ def running_stack(
         openai_retry_delay_base=0.01,
         openai_retry_delay_max=0.05,
         openai_retry_jitter=0.01,
+        # The flows' requests come in bursts from one key; limits have their own tests.
+        rate_limit=None,
+        # The job callbacks go to n8n on 127.0.0.1.
+        jobs_callback_backoff=0.2,
         **(settings or {}),
     )
     seen = RecordingApp(create_app(app_settings))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import os
 import re
 import shutil
@@ -290,6 +291,41 @@ async def test_async_job_flow_waits_for_the_callback(n8n_stack: Stack) -> None:
     assert [r["task"] for r in await history_rows(n8n_stack, 5005)] == ["summarize"]
 
 
+async def test_async_job_flow_ignores_a_strangers_callback(n8n_stack: Stack) -> None:
+    """n8n 1.123's resume URLs are guessable (/webhook-waiting/<execution id>). A POST there that is
+    not this job's callback does not become the answer: the flow reads the job instead."""
+    service = n8n_stack.service.url
+    n8n_stack.llm.latency = 5.0  # the job stays running while the stranger calls
+    try:
+        async with httpx.AsyncClient(timeout=WITHIN) as http:
+            caller = asyncio.create_task(
+                http.post(
+                    n8n_stack.webhook_url("assistant/job"),
+                    json={"task": "summarize", "text": "Uno. Dos. Tres.", "chat_id": 6006},
+                )
+            )
+
+            async def resume_url() -> str | None:
+                jobs = (await http.get(f"{service}/v1/jobs", headers=AUTH)).json()["jobs"]
+                mine = [j for j in jobs if j["chat_id"] == 6006]
+                return mine[0]["callback"]["url"] if mine else None
+
+            url = None
+            while url is None and not caller.done():
+                url = await resume_url()
+            assert url, (await caller).text
+            forged = {"job_id": "00000000-0000-4000-8000-000000000000", "status": "succeeded"}
+            # n8n answers 409 until the execution reaches its Wait node.
+            while (await http.post(url, json={**forged, "result": {"x": 1}})).status_code == 409:
+                await asyncio.sleep(0.05)
+            answer = await caller
+    finally:
+        n8n_stack.llm.latency = 0.0
+    assert answer.status_code == 504, answer.text
+    assert answer.json()["error"]["code"] == "job_timeout"
+    assert answer.json()["error"]["details"]["status"] in ("queued", "running")
+
+
 # --- weekly-digest -----------------------------------------------------------------------------
 
 
@@ -315,7 +351,7 @@ async def test_weekly_digest_sends_each_active_chat_its_report(n8n_stack: Stack)
     # The digest is the report the service recorded for the chat.
     reports = [r for r in await history_rows(n8n_stack, 3003) if r["task"] == "report"]
     assert len(reports) == 1
-    assert reports[0]["options"]["period"] == "week"
+    assert json.loads(reports[0]["options"])["period"] == "week"
     assert text == "📊 <b>Tu semana</b>\n\n" + html.escape(reports[0]["output_text"], quote=False)
 
 

@@ -46,7 +46,7 @@ async def test_half_open_probe_closes_the_breaker(
     make_client: AppFactory, fake_llm: FakeLLM
 ) -> None:
     fake_llm.fail(times=2, status=503)
-    settings = {"openai_breaker_failures": 2, "openai_breaker_cooldown": 0.3, **STRICT}
+    settings = {"openai_breaker_failures": 2, "openai_breaker_cooldown": 1.0, **STRICT}
     async with make_client(llm=fake_llm, **settings) as client:
         for n in range(2):
             assert (await client.post("/v1/tasks/summarize", json=body(n), headers=AUTH)).is_error
@@ -55,7 +55,7 @@ async def test_half_open_probe_closes_the_breaker(
         ).status_code == 503
         assert fake_llm.calls == 2
 
-        await asyncio.sleep(0.5)  # the cooldown passes; the upstream has recovered
+        await asyncio.sleep(1.3)  # the cooldown passes; the upstream has recovered
         probe = await client.post("/v1/tasks/summarize", json=body(10), headers=AUTH)
         assert probe.status_code == 200
         after = await client.post("/v1/tasks/summarize", json=body(11), headers=AUTH)
@@ -65,11 +65,11 @@ async def test_half_open_probe_closes_the_breaker(
 
 async def test_failed_probe_reopens_the_breaker(make_client: AppFactory, fake_llm: FakeLLM) -> None:
     fake_llm.fail(times=3, status=500)
-    settings = {"openai_breaker_failures": 2, "openai_breaker_cooldown": 0.3, **STRICT}
+    settings = {"openai_breaker_failures": 2, "openai_breaker_cooldown": 1.0, **STRICT}
     async with make_client(llm=fake_llm, **settings) as client:
         for n in range(2):
             await client.post("/v1/tasks/summarize", json=body(n), headers=AUTH)
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(1.3)
         probe = await client.post("/v1/tasks/summarize", json=body(2), headers=AUTH)
         assert probe.status_code == 502  # the probe reached the upstream and failed
         assert fake_llm.calls == 3

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -157,6 +158,10 @@ class ExtractTask(Task[ExtractOptions, ExtractionResult]):
     options_model = ExtractOptions
     result_model = ExtractionResult
     json_output = True
+
+    def cache_salt(self, now: datetime) -> str:
+        # "next Friday" and "mañana" resolve against the request's date.
+        return now.date().isoformat()
 
     def build_messages(
         self, text: str, options: ExtractOptions, ctx: TaskContext
