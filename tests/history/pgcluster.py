@@ -140,6 +140,12 @@ class PgCluster:
                     raise
                 time.sleep(0.5)
 
+    def ensure_running(self) -> None:
+        """Start the server unless it runs (a previous test may have failed mid-outage)."""
+        status = self._run("pg_ctl", "-D", str(self.data), "status", check=False)
+        if "server is running" not in status:
+            self.start()
+
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
 

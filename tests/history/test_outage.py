@@ -27,6 +27,7 @@ STOP_AFTER = 12
 CONCURRENCY = 6
 REPLAY_DEADLINE_S = 60
 BURST_DEADLINE_S = 120
+TEST_DEADLINE_S = 300
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +148,26 @@ async def _outage_roundtrip(
     expect_spool: str,
     **overrides: Any,
 ) -> None:
+    await asyncio.to_thread(cluster.ensure_running)
     database = await _new_database(cluster)
+    try:
+        async with asyncio.timeout(TEST_DEADLINE_S):
+            await _roundtrip(
+                cluster, database, tmp_path, redis_prefix, outage, expect_spool, **overrides
+            )
+    except TimeoutError:
+        pytest.fail(f"the outage round trip did not finish within {TEST_DEADLINE_S}s")
+
+
+async def _roundtrip(
+    cluster: PgCluster,
+    database: str,
+    tmp_path: Path,
+    redis_prefix: str,
+    outage: Callable[[], None],
+    expect_spool: str,
+    **overrides: Any,
+) -> None:
     async with _client(cluster.url(database), tmp_path, redis_prefix, **overrides) as client:
         # One request before the outage: the key is verified (and cached in Redis) as usual.
         warm = await client.post(

@@ -128,6 +128,24 @@ async def test_concurrent_records_share_a_few_inserts(
         assert 1 <= len(inserts) <= 10, inserts
 
 
+async def test_batches_respect_the_row_cap_and_the_wait(
+    db_url: str, tmp_path: Path, key_id: int
+) -> None:
+    settings = _settings(db_url, tmp_path, history_batch_max_rows=7, history_batch_max_wait_ms=5)
+    async with _recorder(settings) as (recorder, engine):
+        sizes: list[int] = []
+
+        def count(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, many: bool) -> None:
+            if statement.lstrip().upper().startswith("INSERT INTO HISTORY"):
+                sizes.append(len(params) if many else 1)
+
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
+        await asyncio.gather(*(recorder.record(_record(key_id, i)) for i in range(50)))
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+        assert len(await _stored(engine, key_id)) == 50
+        assert max(sizes) == 7 and sum(sizes) == 50, sizes
+
+
 async def test_a_bad_record_fails_alone(db_url: str, tmp_path: Path, key_id: int) -> None:
     async with _recorder(_settings(db_url, tmp_path)) as (recorder, engine):
         records = [_record(key_id, i) for i in range(5)]
