@@ -17,11 +17,14 @@ from backend.db.base import utcnow
 
 
 class Authenticator:
+    """One per process (built in the lifespan), so it can remember recent last-used writes."""
+
     def __init__(
         self, sessionmaker: async_sessionmaker[AsyncSession], redis: Redis | None, prefix: str
     ) -> None:
         self._sessionmaker = sessionmaker
         self._cache = KeyCache(redis, prefix)
+        self._touched: dict[int, float] = {}  # key id → monotonic time of our last check
 
     async def verify(self, raw_key: str) -> AuthenticatedKey | None:
         digest = hash_key(raw_key)
@@ -39,9 +42,19 @@ class Authenticator:
             if found is None:
                 return None
             key = found
-        if await self._cache.first_use_in(key.id, int(LAST_USED_RESOLUTION.total_seconds())):
+        if await self._due_for_touch(key.id):
             await self._touch(key.id)
         return key
+
+    async def _due_for_touch(self, key_id: int) -> bool:
+        """At most one last_used_at write per key and minute: checked here first (no I/O),
+        then across replicas through Redis."""
+        resolution = LAST_USED_RESOLUTION.total_seconds()
+        now = time.monotonic()
+        if now - self._touched.get(key_id, -resolution) < resolution:
+            return False
+        self._touched[key_id] = now
+        return await self._cache.first_use_in(key_id, int(resolution))
 
     async def _from_database(self, digest: str) -> AuthenticatedKey | None:
         async with self._sessionmaker() as session:

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from backend.auth.authenticator import Authenticator
 from backend.auth.service import AuthenticatedKey
 from backend.core.deps import ResourcesDep
 from backend.core.errors import RateLimited, Unauthorized
@@ -27,10 +26,7 @@ async def require_api_key(
     raw = header_key or (bearer.credentials if bearer else None)
     if not raw or len(raw) > 256:
         raise Unauthorized()
-    authenticator = Authenticator(
-        resources.sessionmaker, resources.redis, resources.settings.redis_key_prefix
-    )
-    key = await authenticator.verify(raw.strip())
+    key = await resources.authenticator.verify(raw.strip())
     if key is None:
         raise Unauthorized("The API key is not valid, or it was revoked or has expired.")
     request.state.api_key_id = key.id

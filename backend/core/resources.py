@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from backend.auth.authenticator import Authenticator
 from backend.cache.backend import Cache, MemoryCache, RedisCache
 from backend.core.config import Settings
 from backend.db.engine import create_engine, create_sessionmaker
@@ -35,6 +36,7 @@ class Resources:
     registry: TaskRegistry
     recorder: HistoryRecorder
     runner: TaskRunner
+    authenticator: Authenticator
     limiter: RateLimiter
     idempotency: IdempotencyStore
     # Background jobs (arq on the same Redis); None without Redis.
@@ -96,6 +98,7 @@ class Resources:
             registry=registry,
             recorder=recorder,
             runner=runner,
+            authenticator=Authenticator(sessionmaker, redis, prefix),
             limiter=limiter,
             idempotency=idempotency,
             jobs=jobs,

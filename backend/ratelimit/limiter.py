@@ -1,4 +1,5 @@
-"""A fixed-window limiter on Redis (shared by every replica), or in memory without Redis.
+"""A fixed-window limiter on the `limits` library's storage: Redis (shared by every replica), or
+memory without Redis.
 
 If Redis becomes unreachable the limiter falls back to per-process memory counters until it is
 back, so a Redis outage never turns into refused requests.
@@ -6,6 +7,7 @@ back, so a Redis outage never turns into refused requests.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -14,7 +16,6 @@ from functools import lru_cache
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import FixedWindowRateLimiter
 from limits.errors import StorageError
 from redis.exceptions import RedisError
 
@@ -48,11 +49,10 @@ def _parse(rate: str) -> tuple[RateLimitItem, ...]:
 
 class RateLimiter:
     def __init__(self, redis_url: str | None, prefix: str) -> None:
-        self._memory = FixedWindowRateLimiter(MemoryStorage())
-        self._shared: FixedWindowRateLimiter | None = None
-        self._storage: Storage | None = None
+        self._memory: Storage = MemoryStorage()
+        self._shared: Storage | None = None
         if redis_url:
-            self._storage = RedisStorage(
+            self._shared = RedisStorage(
                 "async+" + redis_url,
                 implementation="redispy",
                 key_prefix=prefix + "ratelimit",
@@ -60,7 +60,6 @@ class RateLimiter:
                 socket_timeout=2,
                 socket_connect_timeout=2,
             )
-            self._shared = FixedWindowRateLimiter(self._storage)
 
     @property
     def backend(self) -> str:
@@ -76,16 +75,24 @@ class RateLimiter:
         return await self._hit(self._memory, identity, rate)
 
     @staticmethod
-    async def _hit(limiter: FixedWindowRateLimiter, identity: str, rate: str) -> RateDecision:
+    async def _hit(storage: Storage, identity: str, rate: str) -> RateDecision:
+        """Fixed window on the storage's own primitives: the increment and the window's expiry
+        are read concurrently, so a check costs one round trip of latency."""
         tightest: RateDecision | None = None
         for item in _parse(rate):
-            allowed = await limiter.hit(item, identity)
-            stats = await limiter.get_window_stats(item, identity)
+            key = item.key_for(identity)
+            count, expires_at = await asyncio.gather(
+                storage.incr(key, item.get_expiry()), storage.get_expiry(key)
+            )
+            # The first hit of a window opens it: its expiry is the whole window from now.
+            reset_after = (
+                float(item.get_expiry()) if count == 1 else max(0.0, expires_at - time.time())
+            )
             decision = RateDecision(
-                allowed=allowed,
+                allowed=count <= item.amount,
                 limit=item.amount,
-                remaining=stats.remaining,
-                reset_after=max(0.0, stats.reset_time - time.time()),
+                remaining=max(0, item.amount - count),
+                reset_after=reset_after,
             )
             if tightest is None or (not decision.allowed, -decision.remaining) > (
                 not tightest.allowed,

@@ -88,7 +88,8 @@ async def test_sigterm_to_a_worker_mid_burst_finishes_its_jobs(
 async def test_sigterm_without_grace_hands_jobs_to_the_other_worker(
     cluster: ClusterFactory, fake_llm: FakeLLM, pg_url: str
 ) -> None:
-    fake_llm.latency = 1.0
+    # Long enough that a job seen running is still inside its LLM call when the signal lands.
+    fake_llm.latency = 5.0
     apis, workers = cluster(JOBS_SHUTDOWN_GRACE=0).start()
     count = 12
     async with httpx.AsyncClient(timeout=30) as client:
