@@ -14,6 +14,7 @@ import os
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -123,7 +124,12 @@ class FileSpool:
         total = 0
         for path in self.directory.glob("*.jsonl"):
             try:
-                total += path.read_bytes().count(b"\n{")
+                with path.open("rb") as handle:
+                    previous = b""
+                    while chunk := handle.read(1 << 20):
+                        # A record starts with "\n{"; the pair may straddle two chunks.
+                        total += (previous + chunk).count(b"\n{")
+                        previous = chunk[-1:]
             except FileNotFoundError:
                 continue  # replayed and deleted meanwhile
         return total
@@ -155,24 +161,36 @@ class FileSpool:
         done = 0
         for path in files:
             try:
-                raw = await asyncio.to_thread(path.read_bytes)
+                handle = await asyncio.to_thread(path.open, "rb")
             except FileNotFoundError:
-                continue
-            rows: list[Row] = []
-            for line in raw.split(b"\n"):
-                if not line.strip():
-                    continue
-                try:
-                    rows.append(load_row(line))
-                except (ValueError, KeyError, TypeError):
-                    logger.error("dropping a torn or unreadable history spool line")
-            # The file is deleted only after every batch is in the database; a failure half-way
-            # replays the whole file again later, which the primary key makes harmless.
-            for start in range(0, len(rows), batch):
-                await handler(rows[start : start + batch])
+                continue  # another replayer finished it
+            try:
+                # Streamed in batches: a long outage's spool need not fit in memory.
+                while rows := await asyncio.to_thread(_read_rows, handle, batch):
+                    await handler(rows)
+                    done += len(rows)
+            finally:
+                handle.close()
+            # Deleted only after every batch is in the database; a failure half-way replays the
+            # whole file again later, which the primary key makes harmless.
             path.unlink(missing_ok=True)
-            done += len(rows)
         return done
+
+
+def _read_rows(handle: BinaryIO, limit: int) -> list[Row]:
+    """Up to `limit` readable rows from the current position (skipping torn lines)."""
+    rows: list[Row] = []
+    while len(rows) < limit:
+        line = handle.readline()
+        if not line:
+            break
+        if not line.strip():
+            continue
+        try:
+            rows.append(load_row(line))
+        except (ValueError, KeyError, TypeError):
+            logger.error("dropping a torn or unreadable history spool line")
+    return rows
 
 
 def _same_file(fd: int, path: Path) -> bool:
@@ -197,7 +215,7 @@ def _fsync_directory(directory: Path) -> None:
 
 
 class HistorySpool:
-    """Redis first (when configured and `prefer_redis`), the file otherwise or when Redis fails."""
+    """Redis first (when given), the file otherwise or when Redis fails."""
 
     def __init__(self, file: FileSpool, redis: RedisSpool | None) -> None:
         self.file = file
