@@ -437,6 +437,10 @@ def write_report(results: dict[str, Any], out: Path) -> Path:
             f"- Miss-path throughput: **{miss['rps'] / bare['rps']:.2f}×** the bare endpoint "
             "(aim ≥ 0.3×).",
             f"- Service peak RSS in these runs: {t['service_peak_rss_mib']:.0f} MiB.",
+            f"- Load generator check: the same wrk drove the bare endpoint at {bare['rps']:.0f} "
+            f"req/s and the fake upstream at {up1['rps']:.0f} req/s on one connection, "
+            f"{bare['rps'] / max(hit['rps'], 1):.1f}× what the service reached: wrk is not the "
+            "bottleneck.",
             "",
         ]
     if c := results.get("concurrency"):

@@ -14,9 +14,10 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, or_, select, update
 
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 # The API enqueues before its transaction commits; give the row this many looks to appear.
 MISSING_ROW_LOOKS = 10
 RECOVER_BATCH = 1000
+T = TypeVar("T")
 
 
 class RunLater(Exception):
@@ -73,7 +75,16 @@ class JobExecutor:
         self._lease = timedelta(seconds=lease_seconds(resources.settings) + 10)
 
     async def run(self, job_id: uuid.UUID, look: int = 1) -> None:
-        state = await self._claim(job_id)
+        # A shutdown may cancel the run while the claim is being written: let the claim finish,
+        # then hand the job back, or the row would stay `running` until its lease expires.
+        claiming = asyncio.ensure_future(self._claim(job_id))
+        try:
+            state = await asyncio.shield(claiming)
+        except asyncio.CancelledError:
+            state = await claiming
+            if isinstance(state, Claim):
+                await self._release(state)
+            raise
         if state is None:
             if look < MISSING_ROW_LOOKS:
                 raise RunLater(0.2 * look)
@@ -86,9 +97,9 @@ class JobExecutor:
             status, result, error = await self._execute(state.job)
         except asyncio.CancelledError:
             # Shutdown (or arq's timeout): hand the job back so the next worker runs it.
-            await asyncio.shield(self._release(state))
+            await _to_the_end(self._release(state))
             raise
-        finished = await asyncio.shield(self._finish(state, status, result, error))
+        finished = await _to_the_end(self._finish(state, status, result, error))
         if finished is not None and finished.callback_status == PENDING:
             await self.deliver(finished)
 
@@ -246,11 +257,22 @@ async def recover_orphans(resources: Resources) -> int:
     return requeued
 
 
+async def _to_the_end(write: Coroutine[Any, Any, T]) -> T:
+    """Finish a short database write even when the run is cancelled meanwhile, then let the
+    cancellation through: the row must never be left half-way (and the worker closes its engine
+    right after its runs end)."""
+    task = asyncio.ensure_future(write)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise
+
+
 def _error(code: str, message: str) -> dict[str, Any]:
     return {"code": code, "message": message, "details": {}}
 
 
-def _aware(value: Any) -> Any:
-    from datetime import UTC
-
+def _aware(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything we store is UTC.
     return value if value.tzinfo else value.replace(tzinfo=UTC)

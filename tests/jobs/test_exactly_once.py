@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from backend.core.resources import Resources
 from backend.jobs.callbacks import CallbackSender
@@ -125,5 +127,40 @@ async def test_jobs_lost_by_the_queue_are_recovered(
         assert await recover_orphans(resources) == 1
         assert await recover_orphans(resources) == 0  # arq holds it now: no duplicate
         await drain(client)
+        assert (await job_row(client, job_id)).status == "succeeded"
+        assert fake_llm.calls == 1
+
+
+async def test_run_cancelled_while_claiming_leaves_no_stuck_job(
+    make_client: AppFactory, fake_llm: FakeLLM
+) -> None:
+    async with make_client(llm=fake_llm, **JOB_SETTINGS) as client:
+        job_id = await submit(client)
+        engine = resources_of(client).engine.sync_engine
+        claimed = False
+
+        def note_claim(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+            nonlocal claimed
+            claimed = claimed or statement.startswith("UPDATE jobs SET status")
+
+        def cancel_at_commit(_conn: Any) -> None:
+            # The shutdown lands while the claim's COMMIT is on its way to the server.
+            if claimed and not run.done():
+                run.cancel()
+
+        run = asyncio.create_task(executor(client, "w1").run(job_id))
+        event.listen(engine, "after_cursor_execute", note_claim)
+        event.listen(engine, "commit", cancel_at_commit)
+        try:
+            with pytest.raises(asyncio.CancelledError):
+                await run
+        finally:
+            event.remove(engine, "after_cursor_execute", note_claim)
+            event.remove(engine, "commit", cancel_at_commit)
+        assert claimed
+        job = await job_row(client, job_id)
+        # Claimed and handed straight back, not `running` under a lease nobody holds.
+        assert job.status == "queued" and job.run_token is None and job.locked_until is None
+        await executor(client, "w2").run(job_id)  # no RunLater: nothing holds the job
         assert (await job_row(client, job_id)).status == "succeeded"
         assert fake_llm.calls == 1

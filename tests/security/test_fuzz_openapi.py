@@ -46,6 +46,8 @@ def live_api(
             max_text_chars=2000,
             openai_base_url=fake_llm_server.base_url,
             openai_api_key="sk-fuzz",
+            # Rate limiting is tested on its own; here it would turn most cases into 429s.
+            rate_limit="100000/minute",
         )
     )
     with ThreadedServer(app, lifespan="on") as server:

@@ -32,7 +32,7 @@ class ThreadedServer:
 
     def start(self) -> ThreadedServer:
         self._thread.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # a loaded CI machine can be slow to start an app
         while not self._server.started:
             if time.monotonic() > deadline:
                 raise RuntimeError("test server did not start")
