@@ -7,6 +7,7 @@ whose acknowledgement was lost (a timeout, a crash) is spooled and replayed with
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 from sqlalchemy import Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -22,8 +23,10 @@ from backend.history.rows import HISTORY_TABLE, Row
 _UNAVAILABLE_SQLSTATE_CLASSES = {"08", "53", "57", "58"}
 
 
-def _insert_statement(engine: AsyncEngine) -> Insert:
-    if engine.dialect.name == "postgresql":
+@cache
+def _insert_statement(dialect: str) -> Insert:
+    # Built once per dialect: constructing it per batch showed up in the write path's profile.
+    if dialect == "postgresql":
         return pg_insert(HISTORY_TABLE).on_conflict_do_nothing(index_elements=["id", "created_at"])
     return sqlite_insert(HISTORY_TABLE).on_conflict_do_nothing(index_elements=["id", "created_at"])
 
@@ -33,7 +36,7 @@ async def insert_rows(engine: AsyncEngine, rows: Sequence[Row]) -> None:
     if not rows:
         return
     async with engine.begin() as conn:
-        await conn.execute(_insert_statement(engine), list(rows))
+        await conn.execute(_insert_statement(engine.dialect.name), list(rows))
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
