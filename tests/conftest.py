@@ -151,7 +151,7 @@ async def _truncate(url: str) -> None:
     """Empty the tables between tests (the database itself lives for the whole run)."""
     if url.startswith("sqlite"):
         with sqlite3.connect(url.split(":///", 1)[1]) as db:
-            for table in ("history", "chat_modes", "api_keys"):
+            for table in ("history", "chat_modes", "jobs", "job_callback_secrets", "api_keys"):
                 db.execute(f"DELETE FROM {table}")
         return
     dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Literal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.models import ApiKey
@@ -56,9 +57,15 @@ async def ensure_key(session: AsyncSession, name: str, raw_key: str) -> ApiKey:
     """Store a configured key (API_KEY) idempotently: same key, same row, across restarts."""
     digest = hash_key(raw_key)
     row = (await session.scalars(select(ApiKey).where(ApiKey.key_hash == digest))).first()
-    if row is None:
-        row, _ = await create_key(session, name, raw_key)
-    return row
+    if row is not None:
+        return row
+    try:
+        # A savepoint: replicas starting together may race to insert the same key.
+        async with session.begin_nested():
+            row, _ = await create_key(session, name, raw_key)
+        return row
+    except IntegrityError:
+        return (await session.scalars(select(ApiKey).where(ApiKey.key_hash == digest))).one()
 
 
 async def list_keys(session: AsyncSession) -> list[ApiKey]:

@@ -4,5 +4,6 @@ from backend.auth.models import ApiKey
 from backend.chats.models import ChatMode
 from backend.db.base import Base
 from backend.history.models import HistoryRecord
+from backend.jobs.models import CallbackSecret, Job
 
-__all__ = ["ApiKey", "Base", "ChatMode", "HistoryRecord"]
+__all__ = ["ApiKey", "Base", "CallbackSecret", "ChatMode", "HistoryRecord", "Job"]

@@ -30,7 +30,8 @@ logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Assistant-Signature"
 # Receivers that answer these are busy or briefly broken: worth another try. Other 4xx are final.
-RETRYABLE_STATUS = frozenset({408, 425, 429})
+# 409: n8n answers it when the callback arrives before the execution reached its Wait node.
+RETRYABLE_STATUS = frozenset({408, 409, 425, 429})
 
 # Called after each attempt with (HTTP status or None, short error or None).
 AttemptRecorder = Callable[[int | None, str | None], Awaitable[None]]

@@ -13,6 +13,7 @@ from backend.core.deps import ResourcesDep, SessionDep
 from backend.core.errors import error_body
 from backend.idempotency.deps import IdempotencyKeyHeader
 from backend.idempotency.store import fingerprint
+from backend.jobs import metrics as _metrics  # noqa: F401  (registers the scrape hook)
 from backend.jobs import service
 from backend.jobs.queue import JobQueue
 from backend.jobs.schemas import (

@@ -53,6 +53,19 @@ async def test_callback_is_signed_and_retried_until_delivered(
     assert {b for _, b in receiver.received} == {body}
 
 
+async def test_callback_answered_409_is_retried(
+    make_client: AppFactory, fake_llm: FakeLLM, receiver: Receiver
+) -> None:
+    # n8n answers 409 while the execution has not reached its Wait node yet.
+    receiver.statuses.append(409)
+    async with make_client(llm=fake_llm, **JOB_SETTINGS) as client:
+        job_id = await submit(client, receiver.url)
+        await drain(client)
+        callback = (await client.get(f"/v1/jobs/{job_id}", headers=AUTH)).json()["callback"]
+    assert callback["status"] == "delivered"
+    assert [a["status_code"] for a in callback["attempts"]] == [409, 200]
+
+
 async def test_callback_refused_with_4xx_is_not_retried(
     make_client: AppFactory, fake_llm: FakeLLM, receiver: Receiver
 ) -> None:
