@@ -27,7 +27,7 @@ router = APIRouter(prefix="/v1/history", tags=["history"])
 EXPORT_BATCH = 500
 
 
-def history_filter(
+async def history_filter(
     key: ApiKeyDep,
     registry: RegistryDep,
     chat_id: Annotated[ChatId | None, Query()] = None,

@@ -28,7 +28,7 @@ from backend.jobs.schemas import (
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 
-def get_queue(resources: ResourcesDep) -> JobQueue:
+async def get_queue(resources: ResourcesDep) -> JobQueue:
     if resources.jobs is None:
         raise service.JobsUnavailable()
     return resources.jobs
