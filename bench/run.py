@@ -260,7 +260,6 @@ def scenario_concurrency(db_url: str, connections: int, seconds: int) -> dict[st
                 db_url,
                 upstream,
                 OPENAI_TIMEOUT="30",
-                OPENAI_MAX_CONNECTIONS=str(connections + 100),
                 POSTGRES_POOL_SIZE="20",
                 POSTGRES_MAX_OVERFLOW="40",
             ),
@@ -272,7 +271,7 @@ def scenario_concurrency(db_url: str, connections: int, seconds: int) -> dict[st
             connections=connections,
             seconds=seconds,
             no_cache=True,
-            timeout_s=20,
+            timeout_s=60,
         )
         result["service_peak_rss_mib"] = svc.peak_rss_mib()
     result["connections"] = connections
@@ -443,13 +442,13 @@ def write_report(results: dict[str, Any], out: Path) -> Path:
             "bottleneck.",
             "",
         ]
-    if c := results.get("concurrency"):
+    for c in results.get("concurrency", []):
         lines += [
-            f"- {c['connections']} concurrent requests on a 2 s upstream: "
-            f"{c['requests']} done, errors {c['errors']} (timeouts {c['timeouts']}, "
-            f"non-2xx {c['non2xx']}), p50 {ms(c['p50_us'])} ms, p95 {ms(c['p95_us'])} ms, "
-            f"peak RSS {c['service_peak_rss_mib']:.0f} MiB (aim 0 errors, p95 ≤ 2.5 s, "
-            "RSS ≤ 1 GiB)."
+            f"- {c['connections']} concurrent requests on a 2 s upstream (no-cache): "
+            f"{c['requests']} done ({c['rps']:.0f}/s), errors {c['errors']} (timeouts "
+            f"{c['timeouts']}, non-2xx {c['non2xx']}), p50 {ms(c['p50_us'])} ms, "
+            f"p95 {ms(c['p95_us'])} ms, peak RSS {c['service_peak_rss_mib']:.0f} MiB "
+            "(aim at 10,000: 0 errors, p95 ≤ 2.5 s, RSS ≤ 1 GiB)."
         ]
     if co := results.get("coalescing"):
         lines += [
@@ -518,9 +517,12 @@ def main() -> None:
         if "throughput" in wanted:
             results["throughput"] = scenario_throughput(db_url, seconds)
         if "concurrency" in wanted:
-            results["concurrency"] = scenario_concurrency(
-                db_url, 1000 if args.quick else 10_000, 6 if args.quick else 10
-            )
+            # 10,000 is the goal; 1,000 shows where this machine holds up. The window is long
+            # enough for requests to finish: wrk only counts completed ones.
+            levels = [1000] if args.quick else [1000, 10_000]
+            results["concurrency"] = [
+                scenario_concurrency(db_url, n, 10 if args.quick else 30) for n in levels
+            ]
         if "coalescing" in wanted:
             results["coalescing"] = scenario_coalescing(db_url, 100)
         if "history" in wanted:

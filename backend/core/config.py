@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     translation_cache_ttl: int | None = Field(default=None, ge=0)
     classification_cache_ttl: int | None = Field(default=None, ge=0)
     memory_cache_max_items: int = Field(default=10_000, ge=1)
+    # Connections per process to Redis, and how long a request waits for a free one (s).
+    redis_max_connections: int = Field(default=200, ge=2)
+    redis_pool_timeout: float = Field(default=5.0, gt=0)
 
     # --- LLM -----------------------------------------------------------------------------------
     openai_api_key: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backend.auth.authenticator import Authenticator
@@ -47,16 +47,7 @@ class Resources:
         engine = create_engine(settings)
         sessionmaker = create_sessionmaker(engine)
         redis_url = settings.effective_redis_url
-        redis = (
-            Redis.from_url(
-                redis_url,
-                socket_timeout=2,
-                socket_connect_timeout=2,
-                health_check_interval=15,
-            )
-            if redis_url
-            else None
-        )
+        redis = _redis_client(redis_url, settings) if redis_url else None
         cache: Cache = (
             RedisCache(redis, settings.redis_key_prefix)
             if redis is not None
@@ -75,7 +66,7 @@ class Resources:
             sessionmaker=sessionmaker,
             history_reader=SqlHistoryReader(sessionmaker),
         )
-        limiter = RateLimiter(redis_url, prefix)
+        limiter = RateLimiter(redis, prefix)
         idempotency = IdempotencyStore(
             redis, prefix, ttl=settings.idempotency_ttl, wait=settings.coalesce_timeout
         )
@@ -111,3 +102,17 @@ class Resources:
         if self.redis is not None:
             await self.redis.aclose()
         await self.engine.dispose()
+
+
+def _redis_client(url: str, settings: Settings) -> Redis:
+    """One bounded pool for the whole process: under a burst of thousands of requests, callers
+    queue for a connection (REDIS_POOL_TIMEOUT) instead of opening thousands of sockets."""
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=settings.redis_max_connections,
+        timeout=settings.redis_pool_timeout,
+        socket_timeout=2,
+        socket_connect_timeout=2,
+        health_check_interval=15,
+    )
+    return Redis.from_pool(pool)

@@ -17,6 +17,7 @@ from functools import lru_cache
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.errors import StorageError
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -48,17 +49,17 @@ def _parse(rate: str) -> tuple[RateLimitItem, ...]:
 
 
 class RateLimiter:
-    def __init__(self, redis_url: str | None, prefix: str) -> None:
+    def __init__(self, redis: Redis | None, prefix: str) -> None:
         self._memory: Storage = MemoryStorage()
         self._shared: Storage | None = None
-        if redis_url:
+        if redis is not None:
+            # The app's own connection pool: the limiter adds no connections of its own.
             self._shared = RedisStorage(
-                "async+" + redis_url,
+                "async+redis://",
                 implementation="redispy",
                 key_prefix=prefix + "ratelimit",
                 wrap_exceptions=True,
-                socket_timeout=2,
-                socket_connect_timeout=2,
+                connection_pool=redis.connection_pool,  # type: ignore[arg-type]
             )
 
     @property
