@@ -49,13 +49,17 @@ def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
 
 async def _tombstone(digest: str) -> None:
     """Replicas cache verified keys in Redis: mark this one revoked there too, at once."""
+    await _with_key_cache(lambda cache: cache.revoke(digest))
+
+
+async def _with_key_cache(change: Callable[[KeyCache], Awaitable[None]]) -> None:
     settings = load_settings()
     url = settings.effective_redis_url
     if url is None:
         return
     redis = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
     try:
-        await KeyCache(redis, settings.redis_key_prefix).revoke(digest)
+        await change(KeyCache(redis, settings.redis_key_prefix))
     finally:
         await redis.aclose()
 
@@ -162,15 +166,7 @@ def keys_revoke(
 
 async def _forget(digest: str) -> None:
     """Replicas cache verified keys with their limits: drop the entry so they re-read it."""
-    settings = load_settings()
-    url = settings.effective_redis_url
-    if url is None:
-        return
-    redis = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-    try:
-        await KeyCache(redis, settings.redis_key_prefix).forget(digest)
-    finally:
-        await redis.aclose()
+    await _with_key_cache(lambda cache: cache.forget(digest))
 
 
 def _update_limits(key_id: int, **changes: str | float | None) -> None:

@@ -11,32 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from backend.offline.numbers import SMALL_NUMBERS
+
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 5
 
-_NUMBER_WORDS = {
-    "un": 1,
-    "una": 1,
-    "uno": 1,
-    "one": 1,
-    "dos": 2,
-    "two": 2,
-    "tres": 3,
-    "three": 3,
-    "cuatro": 4,
-    "four": 4,
-    "cinco": 5,
-    "five": 5,
-    "seis": 6,
-    "six": 6,
-    "siete": 7,
-    "seven": 7,
-    "ocho": 8,
-    "eight": 8,
-    "nueve": 9,
-    "nine": 9,
-    "diez": 10,
-    "ten": 10,
+_NUMBER_WORDS: dict[str, int] = {
+    **SMALL_NUMBERS,
     "veinte": 20,
     "twenty": 20,
 }

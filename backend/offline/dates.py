@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from backend.offline.numbers import SMALL_NUMBERS
+
 MONTHS: dict[str, int] = {}
 for _month, _names in enumerate(
     [
@@ -54,32 +56,8 @@ WEEKDAYS: dict[str, int] = {
     "sunday": 6,
 }
 
-NUMBER_WORDS = {
-    "un": 1,
-    "una": 1,
-    "uno": 1,
-    "a": 1,
-    "an": 1,
-    "one": 1,
-    "dos": 2,
-    "two": 2,
-    "tres": 3,
-    "three": 3,
-    "cuatro": 4,
-    "four": 4,
-    "cinco": 5,
-    "five": 5,
-    "seis": 6,
-    "six": 6,
-    "siete": 7,
-    "seven": 7,
-    "ocho": 8,
-    "eight": 8,
-    "nueve": 9,
-    "nine": 9,
-    "diez": 10,
-    "ten": 10,
-}
+# Number words people write in dates ("in three days", "hace dos semanas").
+NUMBER_WORDS: dict[str, int] = {**SMALL_NUMBERS, "a": 1, "an": 1}
 
 _FULL_MONTHS = sorted((m for m in MONTHS if len(m) > 3 or m == "may"), key=len, reverse=True)
 _ALL_MONTHS = sorted(MONTHS, key=len, reverse=True)
