@@ -6,16 +6,17 @@ whose acknowledgement was lost (a timeout, a crash) is spooled and replayed with
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from functools import cache
 
-from sqlalchemy import Insert
+from sqlalchemy import JSON, Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backend.history.rows import HISTORY_TABLE, Row
+from backend.history.rows import COLUMNS, HISTORY_TABLE, Row
 
 # SQLSTATE classes that mean "the server is not there right now", not "this row is wrong":
 # 08 connection exception, 53 insufficient resources (too many connections), 57 operator
@@ -32,11 +33,36 @@ def _insert_statement(dialect: str) -> Insert:
 
 
 async def insert_rows(engine: AsyncEngine, rows: Sequence[Row]) -> None:
-    """Insert the rows in one transaction (multi-row INSERTs); duplicates are no-ops."""
+    """Insert the rows in one transaction; duplicates are no-ops."""
     if not rows:
+        return
+    if engine.dialect.name == "postgresql":
+        await _insert_rows_asyncpg(engine, rows)
         return
     async with engine.begin() as conn:
         await conn.execute(_insert_statement(engine.dialect.name), list(rows))
+
+
+# On PostgreSQL the batch is sent as plain driver SQL, which reaches asyncpg's pipelined
+# executemany without SQLAlchemy's per-row parameter processing (that capped the writer at about
+# 12,000 rows/s on the benchmark machine).
+_PG_INSERT = (
+    f"INSERT INTO {HISTORY_TABLE.name} ({', '.join(COLUMNS)}) "
+    f"VALUES ({', '.join(f'${i}' for i in range(1, len(COLUMNS) + 1))}) "
+    "ON CONFLICT (id, created_at) DO NOTHING"
+)
+_JSON_COLUMNS = frozenset(
+    column.key for column in HISTORY_TABLE.columns if isinstance(column.type, JSON)
+)
+
+
+async def _insert_rows_asyncpg(engine: AsyncEngine, rows: Sequence[Row]) -> None:
+    args = [
+        tuple(json.dumps(row.get(key)) if key in _JSON_COLUMNS else row.get(key) for key in COLUMNS)
+        for row in rows
+    ]
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql(_PG_INSERT, args)
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
