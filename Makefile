@@ -62,14 +62,14 @@ test: install ## Run the whole test suite (needs PostgreSQL and Redis on localho
 
 .PHONY: lint
 lint: install ## ruff (lint + format check) and mypy --strict
-	$(UV_RUN) ruff check backend tests migrations
-	$(UV_RUN) ruff format --check backend tests migrations
+	$(UV_RUN) ruff check backend tests migrations bench
+	$(UV_RUN) ruff format --check backend tests migrations bench
 	$(UV_RUN) mypy
 
 .PHONY: format
 format: install ## Format the code with ruff
-	$(UV_RUN) ruff format backend tests migrations
-	$(UV_RUN) ruff check --fix backend tests migrations
+	$(UV_RUN) ruff format backend tests migrations bench
+	$(UV_RUN) ruff check --fix backend tests migrations bench
 
 .PHONY: audit
 audit: install ## Check the locked dependencies for known vulnerabilities (pip-audit)

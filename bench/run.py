@@ -170,7 +170,7 @@ def ms(us: float) -> float:
 
 
 def prepare_database() -> str:
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
     name = f"wa_bench_{uuid.uuid4().hex[:6]}"
 
