@@ -17,6 +17,7 @@ from backend.auth.models import ApiKey
 from backend.bot.cli import bot as telegram_bot
 from backend.core.config import check_rate, load_settings
 from backend.db import migrate as migrations
+from backend.db.base import as_utc
 from backend.db.cli import app as db_app
 from backend.db.engine import create_engine, create_sessionmaker
 from backend.history.cli import app as history_app
@@ -138,13 +139,9 @@ def keys_list() -> None:
 def _status(row: ApiKey) -> str:
     if row.revoked_at:
         return "revoked"
-    if row.expires_at and _aware(row.expires_at) <= datetime.now(UTC):
+    if row.expires_at and as_utc(row.expires_at) <= datetime.now(UTC):
         return "expired"
     return f"active (expires {row.expires_at:%Y-%m-%d})" if row.expires_at else "active"
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @keys_app.command("revoke")

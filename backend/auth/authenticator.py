@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.auth.cache import REVOKED, CachedKey, KeyCache
 from backend.auth.models import ApiKey
 from backend.auth.service import LAST_USED_RESOLUTION, AuthenticatedKey, hash_key
-from backend.db.base import utcnow
+from backend.db.base import as_utc, utcnow
 
 
 class Authenticator:
@@ -65,7 +65,7 @@ class Authenticator:
         if row.revoked_at is not None:
             await self._cache.revoke(digest)
             return None
-        expires_at = _aware(row.expires_at) if row.expires_at else None
+        expires_at = as_utc(row.expires_at) if row.expires_at else None
         if expires_at is not None and expires_at <= datetime.now(UTC):
             return None
         await self._cache.put(
@@ -99,8 +99,3 @@ class Authenticator:
 
     async def forget(self, digest: str) -> None:
         await self._cache.forget(digest)
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.history.models import HistoryRecord
 from backend.history.question import DEFAULT_LIMIT, MAX_LIMIT, read_question
-from backend.history.service import HistoryFilter, as_utc, list_history
+from backend.history.service import HistoryFilter, list_history, optional_utc
 from backend.llm.schemas import ChatMessage, LLMClient
 from backend.offline.language import detect_language
 from backend.tasks.base import DATA_NOT_INSTRUCTIONS, LLMBadOutput, parse_json_object, wrap_text
@@ -48,7 +48,7 @@ class AskFilter(BaseModel):
     @field_validator("since", "until")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
-        return as_utc(value)
+        return optional_utc(value)
 
     @model_validator(mode="after")
     def _ordered(self) -> AskFilter:

@@ -6,12 +6,13 @@ import base64
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.core.errors import BadRequest
+from backend.db.base import as_utc
 from backend.history.models import HistoryRecord
 
 
@@ -43,15 +44,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         ) from exc
 
 
-def as_utc(value: datetime | None) -> datetime | None:
-    """Aware UTC (naive means UTC): SQLite compares stored timestamps as UTC text."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+def optional_utc(value: datetime | None) -> datetime | None:
+    """`as_utc` for optional bounds: SQLite compares stored timestamps as UTC text."""
+    return None if value is None else as_utc(value)
 
 
 def _filtered(query: HistoryFilter) -> Select[HistoryRecord]:
-    query = replace(query, since=as_utc(query.since), until=as_utc(query.until))
+    query = replace(query, since=optional_utc(query.since), until=optional_utc(query.until))
     stmt = select(HistoryRecord).where(HistoryRecord.api_key_id == query.api_key_id)
     if query.chat_id is not None:
         stmt = stmt.where(HistoryRecord.chat_id == query.chat_id)
@@ -83,7 +82,7 @@ async def list_history(
         order = (HistoryRecord.created_at.asc(), HistoryRecord.id.asc())
     if cursor:
         created, record_id = decode_cursor(cursor)
-        created = as_utc(created) or created
+        created = as_utc(created)
         if query.newest_first:
             stmt = stmt.where(
                 or_(

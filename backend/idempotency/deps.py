@@ -32,16 +32,19 @@ async def respond_once(
     scope: str,
     body: Any,
     compute: Callable[[], Awaitable[dict[str, Any]]],
+    status_code: int = 200,
 ) -> dict[str, Any]:
+    """Run `compute` once per Idempotency-Key; the route's own status is stored and replayed."""
     if idempotency_key is None:
         return await compute()
 
     async def first() -> tuple[dict[str, Any], int]:
-        return await compute(), 200
+        return await compute(), status_code
 
     replay = await resources.idempotency.run(
         api_key_id, idempotency_key, fingerprint(scope, body), first
     )
     if replay.replayed:
+        response.status_code = replay.status
         response.headers["Idempotent-Replayed"] = "true"
     return replay.body

@@ -16,14 +16,14 @@ import socket
 import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, or_, select, update
 
 from backend.core.errors import AppError
 from backend.core.resources import Resources
-from backend.db.base import utcnow
+from backend.db.base import as_utc, utcnow
 from backend.jobs.callbacks import CallbackSender
 from backend.jobs.models import DELIVERED, FAILED, PENDING, QUEUED, RUNNING, SUCCEEDED, Job
 from backend.jobs.service import callback_secret, job_out
@@ -109,7 +109,7 @@ class JobExecutor:
                 await self.deliver(job)
             return
         if job.status == RUNNING and job.locked_until is not None:
-            remaining = (_aware(job.locked_until) - utcnow()).total_seconds()
+            remaining = (as_utc(job.locked_until) - utcnow()).total_seconds()
             raise RunLater(min(max(remaining, 1.0), 10.0))
 
     async def _claim(self, job_id: uuid.UUID) -> Claim | Job | None:
@@ -271,8 +271,3 @@ async def _to_the_end(write: Coroutine[Any, Any, T]) -> T:
 
 def _error(code: str, message: str) -> dict[str, Any]:
     return {"code": code, "message": message, "details": {}}
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -5,14 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Response
 
 from backend.auth.deps import ApiKeyDep
 from backend.core.deps import ResourcesDep, SessionDep
 from backend.core.errors import error_body
-from backend.idempotency.deps import IdempotencyKeyHeader
-from backend.idempotency.store import fingerprint
+from backend.idempotency.deps import IdempotencyKeyHeader, respond_once
 from backend.jobs import metrics as _metrics  # noqa: F401  (registers the scrape hook)
 from backend.jobs import service
 from backend.jobs.queue import JobQueue
@@ -70,29 +68,28 @@ async def submit_job(
     queue: QueueDep,
     session: SessionDep,
     resources: ResourcesDep,
+    response: Response,
     idempotency_key: IdempotencyKeyHeader = None,
-) -> JSONResponse:
-    async def submit() -> tuple[dict[str, Any], int]:
+) -> dict[str, Any]:
+    async def submit() -> dict[str, Any]:
         job = await service.create_job(
             session, queue, resources.registry, resources.settings, key.id, body
         )
-        return {"job_id": str(job.id), "status": job.status}, 202
+        return {"job_id": str(job.id), "status": job.status}
 
     # n8n and scripts retry on timeouts: the same Idempotency-Key returns the same job.
-    if idempotency_key is None:
-        (accepted, status), replayed = await submit(), False
-    else:
-        replay = await resources.idempotency.run(
-            key.id,
-            idempotency_key,
-            fingerprint("POST /v1/jobs", body.model_dump(mode="json")),
-            submit,
-        )
-        accepted, status, replayed = replay.body, replay.status, replay.replayed
-    headers = {"Location": f"/v1/jobs/{accepted['job_id']}"}
-    if replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(accepted, status_code=status, headers=headers)
+    accepted = await respond_once(
+        resources,
+        response,
+        api_key_id=key.id,
+        idempotency_key=idempotency_key,
+        scope="POST /v1/jobs",
+        body=body.model_dump(mode="json"),
+        compute=submit,
+        status_code=202,
+    )
+    response.headers["Location"] = f"/v1/jobs/{accepted['job_id']}"
+    return accepted
 
 
 @router.get("", response_model=JobList, summary="List your jobs (status=failed: dead letters)")
@@ -145,6 +142,6 @@ async def get_job(job_id: uuid.UUID, key: ApiKeyDep, session: SessionDep) -> Job
 )
 async def retry_job(
     job_id: uuid.UUID, key: ApiKeyDep, queue: QueueDep, session: SessionDep
-) -> JSONResponse:
+) -> dict[str, Any]:
     job = await service.retry_job(session, queue, key.id, job_id)
-    return JSONResponse({"job_id": str(job.id), "status": job.status}, status_code=202)
+    return {"job_id": str(job.id), "status": job.status}

@@ -10,14 +10,11 @@ from fastapi import APIRouter, Query
 from backend.auth.deps import ApiKeyDep
 from backend.core.deps import SessionDep
 from backend.core.errors import BadRequest
+from backend.db.base import as_utc
 from backend.usage.schemas import UsageReport
 from backend.usage.service import month_start, usage_report
 
 router = APIRouter(prefix="/v1/usage", tags=["usage"])
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @router.get("", response_model=UsageReport, summary="Usage and estimated cost of your API key")
@@ -30,8 +27,8 @@ async def get_usage(
     until: Annotated[datetime | None, Query(description="End, exclusive; default: now.")] = None,
 ) -> UsageReport:
     now = datetime.now(UTC)
-    start = _aware(since) if since else month_start(now)
-    end = _aware(until) if until else now
+    start = as_utc(since) if since else month_start(now)
+    end = as_utc(until) if until else now
     if end <= start:
         raise BadRequest("`until` must be after `since`.", code="invalid_period")
     return await usage_report(session, key.id, start, end)

@@ -174,7 +174,7 @@ async def test_failed_jobs_are_dead_letters_and_can_be_retried(
 
 
 async def test_idempotent_submit_returns_the_same_job(make_client: AppFactory) -> None:
-    async with make_client(**JOB_SETTINGS) as client:
+    async with make_client(**{**JOB_SETTINGS, "rate_limit": "1000/minute"}) as client:
         headers = {**AUTH, "Idempotency-Key": "n8n-exec-991"}
         body = {"task": "summarize", "text": TEXT}
         first = await client.post("/v1/jobs", json=body, headers=headers)
@@ -183,6 +183,8 @@ async def test_idempotent_submit_returns_the_same_job(make_client: AppFactory) -
         assert again.json() == first.json()
         assert again.headers["Idempotent-Replayed"] == "true"
         assert again.headers["Location"] == f"/v1/jobs/{first.json()['job_id']}"
+        # Like every authenticated route, the answer says where the key stands on its limit.
+        assert "ratelimit-remaining" in first.headers and "ratelimit-remaining" in again.headers
         assert len((await client.get("/v1/jobs", headers=AUTH)).json()["jobs"]) == 1
         other = await client.post("/v1/jobs", json={**body, "text": "Otro texto."}, headers=headers)
         assert other.status_code == 409
